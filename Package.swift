@@ -1,0 +1,42 @@
+// swift-tools-version: 6.0
+// Dyno: a dynamometer for backends. No Swift package dependencies by design: Foundation, Dispatch,
+// Synchronization and system C libraries (each system module names its Debian -dev provider).
+import PackageDescription
+
+let package = Package(
+    name: "Dyno",
+    products: [
+        .executable(name: "dyno", targets: ["dyno"]),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        // Tiny C shim for ncurses macros Swift cannot import (COLOR_PAIR, getmaxyx, ...).
+        .target(name: "CNcursesShim", dependencies: ["CNcurses"]),
+
+        // Libraries, one concern each (see README and ../shared/DESIGN.md).
+        .target(name: "Metrics"),
+        .target(name: "Knobs"),
+        .target(name: "HTTP"),
+        .target(name: "DemoBackend", dependencies: ["HTTP", "Metrics", "Knobs", "CSQLite", "CCrypto", "CZlib"]),
+        .target(name: "LoadGenerator", dependencies: ["HTTP", "Metrics"]),
+        .target(name: "Engine", dependencies: ["Metrics", "Knobs", "HTTP", "LoadGenerator", "DemoBackend"]),
+        .target(name: "Console", dependencies: ["Engine", "Metrics", "Knobs", "CNcursesShim"]),
+        .target(name: "Headless", dependencies: ["Engine", "Metrics", "Knobs", "LoadGenerator", "Console"]),
+        .executableTarget(name: "dyno", dependencies: ["Headless", "Console", "Engine"]),
+
+        // Tests (Swift Testing). TestSupport holds shared helpers (free ports, temp dirs, waiting on conditions).
+        .target(name: "TestSupport", dependencies: ["HTTP"], path: "Tests/TestSupport"),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "HTTP", "Metrics", "TestSupport"]),
+        .testTarget(name: "DemoBackendTests", dependencies: ["DemoBackend", "HTTP", "Knobs", "Metrics", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Engine", "Metrics", "Knobs", "TestSupport"]),
+        .testTarget(name: "HeadlessTests", dependencies: ["Headless", "Engine", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+print("dyno: under construction")
