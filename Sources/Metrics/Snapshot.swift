@@ -1,0 +1,224 @@
+/// What one tick of a run looked like: the only thing the console and the headless reporter read.
+///
+/// An aggregator builds one every tick (default 100 ms) from the recorders of the load workers and the backend's
+/// probes. "Interval" fields cover the last tick; "total" fields everything since the run (or the last statistics
+/// reset) began. Snapshots are immutable values; holding one never blocks a recorder.
+public struct Snapshot: Sendable {
+    /// Increases by one per tick.
+    public var sequence: Int
+    /// Seconds since the run started (warm-up included).
+    public var elapsedSeconds: Double
+    /// Seconds covered by the interval fields.
+    public var intervalSeconds: Double
+    public var phase: RunPhase
+    public var paused: Bool
+    public var load: LoadSnapshot
+    /// Per request-mix route, in mix order.
+    public var routes: [RouteSnapshot]
+    /// The backend's own view (probes); nil when the target is external or has no probes.
+    public var backend: BackendSnapshot?
+    /// Everything that happened to the run (knob changes, pauses, rate changes, resets), oldest first.
+    public var events: [TimelineEvent]
+
+    public init(sequence: Int = 0, elapsedSeconds: Double = 0, intervalSeconds: Double = 0, phase: RunPhase = .warmup,
+                paused: Bool = false, load: LoadSnapshot = LoadSnapshot(), routes: [RouteSnapshot] = [],
+                backend: BackendSnapshot? = nil, events: [TimelineEvent] = []) {
+        self.sequence = sequence; self.elapsedSeconds = elapsedSeconds; self.intervalSeconds = intervalSeconds
+        self.phase = phase; self.paused = paused; self.load = load; self.routes = routes
+        self.backend = backend; self.events = events
+    }
+}
+
+public enum RunPhase: String, Sendable, Codable {
+    case starting, warmup, measuring, finished
+}
+
+/// How load is offered.
+public enum LoadModel: Sendable, Equatable {
+    /// Requests arrive on a schedule regardless of responses (wrk2, k6 arrival-rate); current rate per second.
+    case open(ratePerSecond: Double)
+    /// N virtual users, each sending its next request after the previous response plus think time.
+    case closed(users: Int, thinkTimeSeconds: Double)
+}
+
+/// Why a request failed below HTTP (an HTTP status, even 5xx, is a response, counted in `statusCounts`).
+public enum TransportErrorKind: String, Sendable, Codable, CaseIterable {
+    case refused        // connection refused
+    case reset          // connection reset / closed mid-response
+    case timeout        // connect or response timeout
+    case badResponse    // unparsable response
+    case other          // anything else (EMFILE, address errors, ...)
+}
+
+/// Request outcome counts over some span.
+public struct LoadCounts: Sendable, Equatable {
+    public var sent: UInt64 = 0
+    public var completed: UInt64 = 0
+    /// Transport errors plus responses with status ≥ 400 (the usual "error rate" numerator).
+    public var errors: UInt64 = 0
+    public var statusCounts: [Int: UInt64] = [:]
+    public var transportErrors: [TransportErrorKind: UInt64] = [:]
+    public var bytesReceived: UInt64 = 0
+    public init() {}
+
+    public mutating func add(_ other: LoadCounts) {
+        sent &+= other.sent
+        completed &+= other.completed
+        errors &+= other.errors
+        bytesReceived &+= other.bytesReceived
+        for (k, v) in other.statusCounts { statusCounts[k, default: 0] &+= v }
+        for (k, v) in other.transportErrors { transportErrors[k, default: 0] &+= v }
+    }
+
+    /// errors / (completed + transport errors), 0 when nothing finished.
+    public var errorRate: Double {
+        let finished = completed + transportErrors.values.reduce(0, +)
+        return finished == 0 ? 0 : Double(errors) / Double(finished)
+    }
+}
+
+/// Is the load generator itself keeping up? (If not, the figures describe the generator, not the target.)
+public struct GeneratorHealth: Sendable, Equatable {
+    /// The open-model schedule is behind by more than a tolerance (sends are late).
+    public var behindSchedule: Bool = false
+    /// How far behind the schedule the latest send was, in seconds.
+    public var lagSeconds: Double = 0
+    /// What limits the generator, when known: "cpu", "connections", "file descriptors".
+    public var limitedBy: String? = nil
+    public init() {}
+}
+
+public struct LoadSnapshot: Sendable {
+    public var model: LoadModel = .open(ratePerSecond: 0)
+    /// Intended sends per second in this interval (open model: the schedule; closed model: attempts).
+    public var offeredRate: Double = 0
+    /// Completed responses per second in this interval.
+    public var achievedRate: Double = 0
+    public var inFlight: Int = 0
+    public var openConnections: Int = 0
+    public var interval = LoadCounts()
+    public var total = LoadCounts()
+    /// Latency from each request's intended send time (coordinated-omission corrected).
+    public var latencyInterval = LatencyHistogram()
+    public var latencyTotal = LatencyHistogram()
+    /// Service time: from the actual send to the response (what most tools report).
+    public var serviceInterval = LatencyHistogram()
+    public var serviceTotal = LatencyHistogram()
+    public var generator = GeneratorHealth()
+    public init() {}
+}
+
+public struct RouteSnapshot: Sendable {
+    public var name: String
+    public var interval = LoadCounts()
+    public var total = LoadCounts()
+    /// Corrected latency of this route in the last interval.
+    public var latencyInterval = LatencyHistogram()
+    /// Corrected and service latency of this route since the start (or the last reset).
+    public var latencyTotal = LatencySummary()
+    public var serviceTotal = LatencySummary()
+    public init(name: String) { self.name = name }
+}
+
+/// Something that happened during a run, for chart markers and reports ("cache → on at 30.2 s").
+public struct TimelineEvent: Sendable, Equatable, Codable {
+    public var atSeconds: Double
+    /// e.g. "knob", "preset", "pause", "resume", "rate", "users", "reset", "mark".
+    public var kind: String
+    /// e.g. "cache=on".
+    public var detail: String
+    /// Who made it: "key", "profile", "http", "cli".
+    public var source: String
+    public init(atSeconds: Double, kind: String, detail: String, source: String) {
+        self.atSeconds = atSeconds; self.kind = kind; self.detail = detail; self.source = source
+    }
+}
+
+// MARK: - The backend's own view (probes). All counts are totals since the backend started; consumers derive
+// rates by differencing two snapshots.
+
+public struct BackendSnapshot: Sendable {
+    public var rssBytes: UInt64? = nil
+    public var cache: CacheProbe? = nil
+    public var pool: PoolProbe? = nil
+    public var serving: ServingProbe? = nil
+    public var jobs: JobsProbe? = nil
+    public var breakers: [BreakerProbe] = []
+    public var routes: [BackendRouteProbe] = []
+    /// Live index create/drop in progress: 0...1, nil when idle.
+    public var indexBuildProgress: Double? = nil
+    public init() {}
+}
+
+public struct CacheProbe: Sendable, Equatable {
+    public var enabled: Bool = false
+    public var hits: UInt64 = 0
+    public var misses: UInt64 = 0
+    public var evictions: UInt64 = 0
+    public var entries: Int = 0
+    public var bytes: Int = 0
+    public var capacityBytes: Int = 0
+    /// DB statements not executed thanks to hits.
+    public var dbQueriesSaved: UInt64 = 0
+    public init() {}
+    public var hitRate: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
+}
+
+public struct PoolProbe: Sendable, Equatable {
+    /// "per-request" or "pool".
+    public var mode: String = "pool"
+    public var size: Int = 0
+    public var inUse: Int = 0
+    public var idle: Int = 0
+    public var waiters: Int = 0
+    public var acquires: UInt64 = 0
+    public var timeouts: UInt64 = 0
+    public var acquireTime = LatencySummary()
+    public init() {}
+}
+
+public struct ServingProbe: Sendable, Equatable {
+    /// "blocking" or "offloaded".
+    public var model: String = "blocking"
+    /// Fraction of time the serving threads were busy over the last interval, 0...1.
+    public var busyRatio: Double = 0
+    public var workerQueueLength: Int = 0
+    public var workerBusy: Int = 0
+    public var workerThreads: Int = 0
+    public init() {}
+}
+
+public struct JobsProbe: Sendable, Equatable {
+    public var enabled: Bool = false
+    public var queueDepth: Int = 0
+    public var running: Int = 0
+    public var completed: UInt64 = 0
+    public var failed: UInt64 = 0
+    public var retried: UInt64 = 0
+    public var latency = LatencySummary()
+    public init() {}
+}
+
+public struct BreakerProbe: Sendable, Equatable {
+    public var dependency: String
+    /// "closed", "open", "half-open" or "off".
+    public var state: String = "off"
+    public var failureRate: Double = 0
+    public var calls: UInt64 = 0
+    public var failures: UInt64 = 0
+    public var rejected: UInt64 = 0
+    public init(dependency: String) { self.dependency = dependency }
+}
+
+/// The server's view of one route: counts, DB work and where the time went inside the backend.
+public struct BackendRouteProbe: Sendable, Equatable {
+    public var route: String
+    public var requests: UInt64 = 0
+    public var dbQueries: UInt64 = 0
+    public var dbNanoseconds: UInt64 = 0
+    /// Total nanoseconds spent per stage ("queue", "pool", "cache", "db", "encode", "write"), summed over requests.
+    public var stageNanoseconds: [String: UInt64] = [:]
+    public var latency = LatencySummary()
+    public init(route: String) { self.route = route }
+    public var queriesPerRequest: Double { requests == 0 ? 0 : Double(dbQueries) / Double(requests) }
+}
