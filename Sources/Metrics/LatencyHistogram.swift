@@ -106,6 +106,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     public func percentile(_ p: Double) -> UInt64 {
         guard count > 0 else { return 0 }
         let clamped = Swift.min(Swift.max(p, 0), 100)
+        if clamped >= 100 { return maxValue }
         var target = UInt64((clamped / 100 * Double(count)).rounded(.up))
         if target < 1 { target = 1 }
         var running: UInt64 = 0
@@ -156,7 +157,8 @@ public struct LatencyHistogram: Sendable, Equatable {
         let pow2Ceiling = UInt64(64 - (value | subBucketMask).leadingZeroBitCount)
         let bucketIndex = pow2Ceiling - unitMagnitude - (subBucketHalfCountMagnitude + 1)
         let subBucketIndex = value >> (bucketIndex + unitMagnitude)
-        return Int(((bucketIndex + 1) << subBucketHalfCountMagnitude) + (subBucketIndex - subBucketHalfCount))
+        // In the first bucket subBucketIndex may be below half count: wrap-around arithmetic lands on the right index.
+        return Int(((bucketIndex + 1) << subBucketHalfCountMagnitude) &+ (subBucketIndex &- subBucketHalfCount))
     }
 
     static func lowestEquivalentValue(ofIndex index: Int) -> UInt64 {
