@@ -1,0 +1,108 @@
+/// Every route the backend serves, by template. The template is the metrics label: bounded cardinality, never the
+/// raw path (a label per slug would grow without bound).
+enum Route: Int, CaseIterable, Sendable {
+    case login, register, currentUser, updateUser
+    case profile, follow, unfollow
+    case feed, listArticles, createArticle, getArticle, updateArticle, deleteArticle
+    case listComments, addComment, deleteComment
+    case favorite, unfavorite
+    case tags
+    case metrics, getKnobs, putKnobs
+    /// No route matched (404/405): one label for all of them.
+    case unmatched
+
+    var method: String {
+        switch self {
+        case .currentUser, .profile, .feed, .listArticles, .getArticle, .listComments, .tags, .metrics, .getKnobs: "GET"
+        case .login, .register, .follow, .createArticle, .addComment, .favorite: "POST"
+        case .updateUser, .updateArticle, .putKnobs: "PUT"
+        case .unfollow, .deleteArticle, .deleteComment, .unfavorite: "DELETE"
+        case .unmatched: "*"
+        }
+    }
+
+    var path: String {
+        switch self {
+        case .login: "/api/users/login"
+        case .register: "/api/users"
+        case .currentUser, .updateUser: "/api/user"
+        case .profile: "/api/profiles/:username"
+        case .follow, .unfollow: "/api/profiles/:username/follow"
+        case .feed: "/api/articles/feed"
+        case .listArticles, .createArticle: "/api/articles"
+        case .getArticle, .updateArticle, .deleteArticle: "/api/articles/:slug"
+        case .listComments, .addComment: "/api/articles/:slug/comments"
+        case .deleteComment: "/api/articles/:slug/comments/:id"
+        case .favorite, .unfavorite: "/api/articles/:slug/favorite"
+        case .tags: "/api/tags"
+        case .metrics: "/metrics"
+        case .getKnobs, .putKnobs: "/debug/knobs"
+        case .unmatched: "unmatched"
+        }
+    }
+
+    /// "GET /api/articles/:slug"; "unmatched" for no route.
+    var template: String { self == .unmatched ? "unmatched" : "\(method) \(path)" }
+}
+
+/// The result of routing a request: the route plus up to two path parameters (slug/username, comment id).
+struct RouteMatch: Sendable, Equatable {
+    var route: Route
+    var parameter: String = ""
+    var secondParameter: String = ""
+    /// For `.unmatched`: the methods the path does support (405 when non-empty, else 404).
+    var allowedMethods: [String] = []
+}
+
+/// Maps method + path to a `Route` by walking the path segments (no regexes, no per-route loop).
+enum Router {
+    static func match(method: String, path: String) -> RouteMatch {
+        // Tolerate one trailing slash ("/api/tags/").
+        var trimmed = Substring(path)
+        if trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        let s = trimmed.split(separator: "/", omittingEmptySubsequences: false)
+        // s[0] is "" (the path starts with "/").
+        guard s.count >= 2, s[0].isEmpty else { return RouteMatch(route: .unmatched) }
+
+        func pick(_ candidates: [Route], _ p1: Substring = "", _ p2: Substring = "") -> RouteMatch {
+            if let r = candidates.first(where: { $0.method == method }) {
+                return RouteMatch(route: r, parameter: String(p1), secondParameter: String(p2))
+            }
+            // HEAD is not served (no body-less variant); report the allowed methods.
+            return RouteMatch(route: .unmatched, allowedMethods: candidates.map(\.method))
+        }
+
+        if s[1] == "metrics", s.count == 2 { return pick([.metrics]) }
+        if s[1] == "debug", s.count == 3, s[2] == "knobs" { return pick([.getKnobs, .putKnobs]) }
+        guard s[1] == "api", s.count >= 3 else { return RouteMatch(route: .unmatched) }
+        let rest = s[2...]
+        let n = rest.count
+        let a = rest[rest.startIndex]
+        let b = n > 1 ? rest[rest.startIndex + 1] : ""
+        let c = n > 2 ? rest[rest.startIndex + 2] : ""
+        let d = n > 3 ? rest[rest.startIndex + 3] : ""
+        switch a {
+        case "users":
+            if n == 1 { return pick([.register]) }
+            if n == 2, b == "login" { return pick([.login]) }
+        case "user":
+            if n == 1 { return pick([.currentUser, .updateUser]) }
+        case "profiles":
+            if n == 2, !b.isEmpty { return pick([.profile], b) }
+            if n == 3, !b.isEmpty, c == "follow" { return pick([.follow, .unfollow], b) }
+        case "articles":
+            if n == 1 { return pick([.listArticles, .createArticle]) }
+            if n == 2, b == "feed" { return pick([.feed]) }
+            guard !b.isEmpty else { break }
+            if n == 2 { return pick([.getArticle, .updateArticle, .deleteArticle], b) }
+            if n == 3, c == "comments" { return pick([.listComments, .addComment], b) }
+            if n == 3, c == "favorite" { return pick([.favorite, .unfavorite], b) }
+            if n == 4, c == "comments", !d.isEmpty { return pick([.deleteComment], b, d) }
+        case "tags":
+            if n == 1 { return pick([.tags]) }
+        default:
+            break
+        }
+        return RouteMatch(route: .unmatched)
+    }
+}
