@@ -182,6 +182,9 @@ public struct ResponseParser: Sendable {
     // MARK: - Lines
 
     private mutating func appendPartialLine(_ bytes: UnsafeBufferPointer<UInt8>) throws(ResponseParseError) {
+        if state == .chunkDataEnd, bytes.contains(where: { $0 != 13 }) || line.count + bytes.count > 1 {
+            throw ResponseParseError("missing CRLF after chunk data")
+        }
         try checkLineLimit(adding: bytes.count)
         line.append(contentsOf: bytes)
     }
