@@ -33,6 +33,10 @@ public struct ServerRequestParser: Sendable {
     /// the connection clears it after sending (or deciding not to send) the interim response.
     public var wantsContinue = false
 
+    /// Whether the request most recently returned was HTTP/1.0 (its keep-alive must be acknowledged
+    /// with `Connection: keep-alive`).
+    public private(set) var lastRequestIsHTTP10 = false
+
     private var state: State = .head(scanned: 0)
 
     private enum State: Sendable {
@@ -56,6 +60,7 @@ public struct ServerRequestParser: Sendable {
         var target: String
         var headers: HTTPHeaders
         var keepAlive: Bool
+        var http10: Bool
     }
 
     /// Longest accepted chunk-size line (size, extensions): anything longer is an attack or garbage.
@@ -212,7 +217,8 @@ public struct ServerRequestParser: Sendable {
         }
 
         let keepAlive = requestLine.http10 ? (connectionKeepAlive && !connectionClose) : !connectionClose
-        let head = Head(method: requestLine.method, target: requestLine.target, headers: headers, keepAlive: keepAlive)
+        let head = Head(method: requestLine.method, target: requestLine.target, headers: headers, keepAlive: keepAlive,
+                        http10: requestLine.http10)
         if chunked {
             wantsContinue = expectContinue && !requestLine.http10
             return decodeChunked(bytes, head: head, bodyStart: end, cursor: end, body: [], phase: .size)
@@ -374,7 +380,8 @@ public struct ServerRequestParser: Sendable {
         }
     }
 
-    private func makeRequest(_ head: Head, body: [UInt8]) -> HTTPRequest {
+    private mutating func makeRequest(_ head: Head, body: [UInt8]) -> HTTPRequest {
+        lastRequestIsHTTP10 = head.http10
         var request = HTTPRequest(parsedMethod: head.method, target: head.target, headers: head.headers, body: body)
         request.keepAlive = head.keepAlive
         return request

@@ -1,0 +1,67 @@
+// Configuration and statistics of the HTTP/1.1 server.
+import Glibc
+import Synchronization
+
+/// How an `HTTPServer` listens, how many serving threads it runs, and its protective limits.
+public struct HTTPServerConfiguration: Sendable {
+    /// Address to bind (IPv4 dotted quad). Default `127.0.0.1`: loopback only unless told otherwise.
+    public var host = "127.0.0.1"
+    /// Port to bind; 0 (the default) lets the kernel pick a free one (read it from `start()` or `port`).
+    public var port = 0
+    /// Serving threads, each with its own epoll loop. Default: the number of online cores.
+    public var threads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Limit for request line + headers. Over it the server answers 431 and closes. Default 16 KiB.
+    public var maxHeaderBytes = 16 * 1024
+    /// Limit for a request body. Over it the server answers 413 and closes. Default 1 MiB.
+    public var maxBodyBytes = 1 << 20
+    /// How long a keep-alive connection may sit with no request before it is closed. Default 60 s.
+    public var idleTimeout: Duration = .seconds(60)
+    /// How long a started request may take to deliver its complete headers before the server answers
+    /// 408 and closes (slowloris protection). Default 10 s.
+    public var headerReadTimeout: Duration = .seconds(10)
+    /// Listen backlog (the kernel caps it at net.core.somaxconn). Default 1024.
+    public var backlog = 1024
+    /// Most requests of one connection that may be in the handler at once (pipelining depth); further
+    /// pipelined requests wait in the read buffer. Default 64.
+    public var maxPipelinedRequests = 64
+    /// How long `stop()` waits for in-flight requests before closing their connections. Default 5 s.
+    public var shutdownGracePeriod: Duration = .seconds(5)
+
+    public init() {}
+
+    public init(host: String = "127.0.0.1", port: Int = 0, threads: Int? = nil) {
+        self.host = host
+        self.port = port
+        if let threads { self.threads = threads }
+    }
+}
+
+/// A snapshot of the server's counters. Cheap to take (a few atomic loads per thread).
+public struct HTTPServerStats: Sendable, Equatable {
+    /// Connections currently open.
+    public var openConnections: Int
+    /// Connections accepted since start.
+    public var acceptedConnections: Int
+    /// Responses written since start (including error responses such as 400/408/413/431).
+    public var requestsServed: Int
+    /// Requests rejected by the parser or timed out (400, 408, 413, 431, 501, 505) since start.
+    public var protocolErrors: Int
+    /// Per serving thread: nanoseconds spent working (parsing, in the handler, writing), as opposed to
+    /// waiting in epoll. Differences between two snapshots over wall time give the busy ratio.
+    public var busyNanoseconds: [UInt64]
+}
+
+/// Counters of one serving loop; written by its thread, read by anyone.
+final class ServerLoopCounters: Sendable {
+    let openConnections = Atomic<Int>(0)
+    let acceptedConnections = Atomic<Int>(0)
+    let requestsServed = Atomic<Int>(0)
+    let protocolErrors = Atomic<Int>(0)
+    let busyNanoseconds = Atomic<UInt64>(0)
+
+    /// Single writer (the loop thread), so a relaxed load + store is enough and cheaper than an RMW.
+    @inline(__always)
+    func bump(_ counter: borrowing Atomic<Int>, by delta: Int = 1) {
+        counter.store(counter.load(ordering: .relaxed) &+ delta, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,80 @@
+// Serialising responses straight into a connection's output buffer.
+
+/// Appends HTTP/1.1 responses to a byte buffer: status line, the handler's headers, our framing headers,
+/// then the body — one contiguous buffer so a batch of (pipelined) responses goes out in one `send`.
+enum ServerResponseEncoder {
+    /// - Parameters:
+    ///   - omitBody: true for HEAD requests (Content-Length still describes the body).
+    ///   - close: adds `Connection: close`.
+    ///   - keepAliveHeader: adds `Connection: keep-alive` (HTTP/1.0 clients need it to keep the connection).
+    static func encode(_ response: HTTPResponse, into out: inout [UInt8], omitBody: Bool, close: Bool,
+                       keepAliveHeader: Bool) {
+        let status = (100...999).contains(response.status) ? response.status : 500
+        // RFC 9110 §8.6: no Content-Length (and no body) on 1xx, 204 and 304.
+        let bodyless = status < 200 || status == 204 || status == 304
+        let body = response.body
+        out.reserveCapacity(out.count + 64 + body.count + response.headers.count * 32)
+
+        appendASCII("HTTP/1.1 ", to: &out)
+        out.append(UInt8(48 + status / 100))
+        out.append(UInt8(48 + status / 10 % 10))
+        out.append(UInt8(48 + status % 10))
+        out.append(32)
+        out.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
+        out.append(13); out.append(10)
+
+        for field in response.headers {
+            // Framing is ours: a handler's Content-Length, Transfer-Encoding or Connection would conflict.
+            if HTTPHeaders.equalsIgnoringCase(field.name, "content-length")
+                || HTTPHeaders.equalsIgnoringCase(field.name, "transfer-encoding")
+                || HTTPHeaders.equalsIgnoringCase(field.name, "connection") {
+                continue
+            }
+            out.append(contentsOf: field.name.utf8)
+            out.append(58); out.append(32)  // ": "
+            out.append(contentsOf: field.value.utf8)
+            out.append(13); out.append(10)
+        }
+        if !bodyless {
+            appendASCII("Content-Length: ", to: &out)
+            appendDecimal(body.count, to: &out)
+            out.append(13); out.append(10)
+        }
+        if close {
+            appendASCII("Connection: close\r\n", to: &out)
+        } else if keepAliveHeader {
+            appendASCII("Connection: keep-alive\r\n", to: &out)
+        }
+        out.append(13); out.append(10)
+        if !bodyless && !omitBody && !body.isEmpty {
+            out.append(contentsOf: body)
+        }
+    }
+
+    /// The interim response sent when a request with `Expect: 100-continue` waits for its body.
+    static func appendContinue(to out: inout [UInt8]) {
+        appendASCII("HTTP/1.1 100 Continue\r\n\r\n", to: &out)
+    }
+
+    @inline(__always)
+    private static func appendASCII(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        if value < 10 { out.append(UInt8(48 + value)); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while rest > 0 {
+                raw[19 - count] = UInt8(48 + rest % 10)
+                rest /= 10
+                count += 1
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(20 - count)...]))
+        }
+    }
+}
