@@ -1,0 +1,73 @@
+import Engine
+import Foundation
+import Metrics
+
+/// The end-of-run table printed to stdout: per route count, rate, p50, p95, p99, max, errors — corrected
+/// (from the intended send time) and uncorrected (service time) — then totals, status codes and thresholds.
+public enum SummaryTable {
+    public static func render(_ r: RunResult) -> String {
+        var out = ""
+        let load = r.final.load
+        out += "Dyno · \(r.profile.name) · \(r.targetDescription) · \(modelText(load.model))\n"
+        out += "measured \(String(format: "%.1f", r.measuredSeconds)) s"
+        if r.warmupSeconds > 0 { out += " (after \(String(format: "%.1f", r.warmupSeconds)) s warm-up)" }
+        out += " · \(load.total.completed) responses · \(String(format: "%.1f", r.achievedRate))/s"
+        out += " · errors \(load.total.errors) (\(String(format: "%.2f", load.total.errorRate * 100))%)\n\n"
+
+        let header = ["route", "count", "rate/s", "p50", "p95", "p99", "max", "errors"]
+        var rows: [[String]] = []
+        for route in r.final.routes {
+            let rate = r.measuredSeconds > 0 ? Double(route.total.completed) / r.measuredSeconds : 0
+            rows.append([route.name, String(route.total.completed), String(format: "%.1f", rate),
+                         lat(route.latencyTotal.p50), lat(route.latencyTotal.p95), lat(route.latencyTotal.p99),
+                         lat(route.latencyTotal.max), String(route.total.errors)])
+            rows.append(["  service time", "", "", lat(route.serviceTotal.p50), lat(route.serviceTotal.p95),
+                         lat(route.serviceTotal.p99), lat(route.serviceTotal.max), ""])
+        }
+        let c = load.latencyTotal.summary, s = load.serviceTotal.summary
+        rows.append(["all (corrected)", String(load.total.completed), String(format: "%.1f", r.achievedRate),
+                     lat(c.p50), lat(c.p95), lat(c.p99), lat(c.max), String(load.total.errors)])
+        rows.append(["all (service time)", "", "", lat(s.p50), lat(s.p95), lat(s.p99), lat(s.max), ""])
+        out += table(header: header, rows: rows)
+
+        if !load.total.statusCounts.isEmpty || !load.total.transportErrors.isEmpty {
+            out += "\nstatus: " + load.total.statusCounts.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: "  ")
+            for (kind, n) in load.total.transportErrors.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { out += "  \(kind.rawValue)×\(n)" }
+            out += "\n"
+        }
+        if load.generator.behindSchedule || load.generator.limitedBy != nil {
+            out += "warning: the load generator fell behind its schedule"
+            if let why = load.generator.limitedBy { out += " (limited by \(why))" }
+            out += "; figures describe the generator as much as the target\n"
+        }
+        if !r.thresholds.isEmpty {
+            out += "\nthresholds:\n"
+            for t in r.thresholds {
+                out += "  \(t.passed ? "pass" : "FAIL")  \(t.name) \(t.limit): \(t.actual)\n"
+            }
+        }
+        return out
+    }
+
+    static func lat(_ ns: UInt64) -> String { ns == 0 ? "-" : formatLatency(nanoseconds: ns) }
+
+    static func modelText(_ m: LoadModel) -> String {
+        switch m {
+        case .open(let rate): return "open model, \(String(format: "%.0f", rate))/s"
+        case .closed(let users, let think): return "closed model, \(users) users" + (think > 0 ? ", think \(think) s" : "")
+        }
+    }
+
+    /// Left-aligned first column, right-aligned numbers.
+    static func table(header: [String], rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in
+                let pad = String(repeating: " ", count: widths[i] - cell.count)
+                return i == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ") + "\n"
+        }
+        return line(header) + rows.map(line).joined()
+    }
+}
