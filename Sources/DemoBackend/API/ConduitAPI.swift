@@ -1,0 +1,280 @@
+import HTTP
+import Knobs
+import Metrics
+
+/// The HTTP face of the demo backend: routes a request, authenticates it, calls the store, encodes the answer,
+/// and records the route's metrics. Synchronous: the caller decides on which thread it runs (the `serving` knob).
+final class ConduitAPI: Sendable {
+    let store: any ConduitStore
+    let tokens: TokenSigner
+    let metrics: BackendMetrics
+    let knobs: KnobRegistry
+    /// Extra `/metrics` lines (pool gauges, knob values) supplied by the backend assembly.
+    let extraMetrics: @Sendable (inout String) -> Void
+
+    init(store: any ConduitStore, tokens: TokenSigner, metrics: BackendMetrics, knobs: KnobRegistry,
+         extraMetrics: @escaping @Sendable (inout String) -> Void = { _ in }) {
+        self.store = store
+        self.tokens = tokens
+        self.metrics = metrics
+        self.knobs = knobs
+        self.extraMetrics = extraMetrics
+    }
+
+    /// Answers one request. Never throws: every failure becomes an error response (see `APIError`).
+    func handle(_ request: HTTPRequest, receivedAt: UInt64 = MonotonicClock.nanoseconds()) -> HTTPResponse {
+        let match = Router.match(method: request.method, path: request.path)
+        var context = RequestContext(route: match.route, metrics: metrics[match.route], receivedAt: receivedAt)
+        var response: HTTPResponse
+        do {
+            response = try dispatch(match, request, &context)
+        } catch let error as APIError {
+            response = error.response()
+        } catch {
+            // Storage failures: the detail is for the operator's log, never the client (STYLE.md §6).
+            if let sqlite = error as? SQLiteError, sqlite.isBusy {
+                response = APIError.unavailable("database busy").response()
+            } else {
+                response = APIError.internalError(String(describing: error)).response()
+            }
+        }
+        let total = MonotonicClock.nanoseconds() &- receivedAt
+        context.metrics.recordRequest(status: response.status, nanoseconds: total)
+        context.recordStages(total: total)
+        return response
+    }
+
+    // MARK: Dispatch
+
+    private func dispatch(_ match: RouteMatch, _ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        switch match.route {
+        case .unmatched:
+            if !match.allowedMethods.isEmpty { throw APIError.methodNotAllowed(allowed: match.allowedMethods.joined(separator: ", ")) }
+            throw APIError.notFound("route")
+        case .metrics:
+            return Self.response(200, PrometheusExposition.render(metrics, extra: extraMetrics),
+                                 contentType: PrometheusExposition.contentType)
+        case .getKnobs:
+            return json(200, DebugKnobs.state(knobs), &context)
+        case .putKnobs:
+            try DebugKnobs.apply(request.body, to: knobs)
+            return json(200, DebugKnobs.state(knobs), &context)
+        case .login: return try login(request, &context)
+        case .register: return try register(request, &context)
+        case .currentUser:
+            let (viewer, token) = try requireViewer(request, &context)
+            guard let user = try store.user(id: viewer, &context) else { throw APIError.tokenInvalid }
+            return json(200, ConduitEncoding.user(user, token: token), &context)
+        case .updateUser: return try updateUser(request, &context)
+        case .profile:
+            let viewer = try optionalViewer(request, &context)
+            let p = try store.profile(username: match.parameter, viewerID: viewer, &context)
+            return json(200, ConduitEncoding.profile(p), &context)
+        case .follow, .unfollow:
+            let (viewer, _) = try requireViewer(request, &context)
+            let p = try store.setFollowing(match.route == .follow, username: match.parameter, followerID: viewer, &context)
+            return json(200, ConduitEncoding.profile(p), &context)
+        case .feed:
+            let (viewer, _) = try requireViewer(request, &context)
+            var query = try Self.pageQuery(request)
+            query.feedOf = viewer
+            let page = try store.articles(query, viewerID: viewer, &context)
+            return json(200, ConduitEncoding.articles(page), &context)
+        case .listArticles:
+            let viewer = try optionalViewer(request, &context)
+            var query = try Self.pageQuery(request)
+            for (name, value) in request.queryItems() {
+                switch name {
+                case "tag": query.tag = value
+                case "author": query.author = value
+                case "favorited": query.favoritedBy = value
+                default: break
+                }
+            }
+            let page = try store.articles(query, viewerID: viewer, &context)
+            return json(200, ConduitEncoding.articles(page), &context)
+        case .createArticle: return try createArticle(request, &context)
+        case .getArticle:
+            let viewer = try optionalViewer(request, &context)
+            let a = try store.article(slug: match.parameter, viewerID: viewer, &context)
+            return json(200, ConduitEncoding.article(a), &context)
+        case .updateArticle: return try updateArticle(match.parameter, request, &context)
+        case .deleteArticle:
+            let (viewer, _) = try requireViewer(request, &context)
+            try store.deleteArticle(slug: match.parameter, editorID: viewer, &context)
+            return HTTPResponse(status: 204)
+        case .favorite, .unfavorite:
+            let (viewer, _) = try requireViewer(request, &context)
+            let a = try store.setFavorite(match.route == .favorite, slug: match.parameter, userID: viewer, &context)
+            return json(200, ConduitEncoding.article(a), &context)
+        case .listComments:
+            let viewer = try optionalViewer(request, &context)
+            let list = try store.comments(slug: match.parameter, viewerID: viewer, &context)
+            return json(200, ConduitEncoding.comments(list), &context)
+        case .addComment:
+            let (viewer, _) = try requireViewer(request, &context)
+            let body = try RequestBody(request.body, root: "comment")
+            let text = try body.required(["body"])[0]
+            let c = try store.addComment(slug: match.parameter, body: text, authorID: viewer, &context)
+            // Spec 1.1.0 answers 200 here (not 201).
+            return json(200, ConduitEncoding.comment(c), &context)
+        case .deleteComment:
+            let (viewer, _) = try requireViewer(request, &context)
+            guard let id = Int64(match.secondParameter) else { throw APIError.commentNotFound }
+            try store.deleteComment(slug: match.parameter, commentID: id, editorID: viewer, &context)
+            return HTTPResponse(status: 204)
+        case .tags:
+            let names = try store.tags(&context)
+            return json(200, ConduitEncoding.tags(names), &context)
+        }
+    }
+
+    // MARK: Users
+
+    private func login(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        let body = try RequestBody(request.body, root: "user")
+        let fields = try body.required(["email", "password"])
+        let user = try store.user(email: fields[0], &context)
+        // Verify even for an unknown email (against a fixed hash) so timing does not reveal which emails exist.
+        let hash = user?.passwordHash ?? Self.dummyHash
+        guard PasswordHasher.verify(fields[1], against: hash), let user else {
+            throw APIError.unauthorized(field: "credentials", message: "invalid")
+        }
+        return json(200, ConduitEncoding.user(user, token: tokens.sign(userID: user.id, username: user.username)), &context)
+    }
+
+    /// A valid hash of a random password, computed once.
+    private static let dummyHash = PasswordHasher.hash("dyno-no-such-user-\(UInt64.random(in: 0...UInt64.max))")
+
+    private func register(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        let body = try RequestBody(request.body, root: "user")
+        let fields = try body.required(["username", "email", "password"])
+        let hash = PasswordHasher.hash(fields[2])
+        let user = try store.createUser(username: fields[0], email: fields[1], passwordHash: hash, &context)
+        return json(201, ConduitEncoding.user(user, token: tokens.sign(userID: user.id, username: user.username)), &context)
+    }
+
+    private func updateUser(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        let (viewer, token) = try requireViewer(request, &context)
+        let body = try RequestBody(request.body, root: "user")
+        var changes = UserChanges()
+        var blank: [String] = []
+        if let email = try body.string("email") { if isBlank(email) { blank.append("email") } else { changes.email = email } }
+        if let username = try body.string("username") {
+            if isBlank(username) { blank.append("username") } else { changes.username = username }
+        }
+        if let password = try body.string("password") {
+            if isBlank(password) { blank.append("password") } else { changes.passwordHash = PasswordHasher.hash(password) }
+        }
+        if body.has("bio") { changes.bio = .some(try body.string("bio")) }
+        if body.has("image") { changes.image = .some(try body.string("image")) }
+        if !blank.isEmpty { throw APIError.blank(blank) }
+        let user = try store.updateUser(id: viewer, changes, &context)
+        return json(200, ConduitEncoding.user(user, token: token), &context)
+    }
+
+    // MARK: Articles
+
+    private func createArticle(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        let (viewer, _) = try requireViewer(request, &context)
+        let body = try RequestBody(request.body, root: "article")
+        let fields = try body.required(["title", "description", "body"])
+        let tags = Self.normalizedTags(try body.strings("tagList") ?? [])
+        let a = try store.createArticle(NewArticle(title: fields[0], description: fields[1], body: fields[2], tagList: tags),
+                                        authorID: viewer, &context)
+        return json(201, ConduitEncoding.article(a), &context)
+    }
+
+    private func updateArticle(_ slug: String, _ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        let (viewer, _) = try requireViewer(request, &context)
+        let body = try RequestBody(request.body, root: "article")
+        var changes = ArticleChanges()
+        var blank: [String] = []
+        for (name, keyPath) in [("title", \ArticleChanges.title), ("description", \.description), ("body", \.body)] {
+            if let value = try body.string(name) {
+                if isBlank(value) { blank.append(name) } else { changes[keyPath: keyPath] = value }
+            }
+        }
+        if !blank.isEmpty { throw APIError.blank(blank) }
+        if let tags = try body.strings("tagList") { changes.tagList = Self.normalizedTags(tags) }
+        let a = try store.updateArticle(slug: slug, changes, editorID: viewer, &context)
+        return json(200, ConduitEncoding.article(a), &context)
+    }
+
+    /// Trimmed, non-empty, first occurrence kept.
+    static func normalizedTags(_ tags: [String]) -> [String] {
+        var seen = Set<String>()
+        var out: [String] = []
+        for tag in tags {
+            let trimmed = String(tag.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+            if !trimmed.isEmpty, seen.insert(trimmed).inserted { out.append(trimmed) }
+        }
+        return out
+    }
+
+    /// `limit` (default 20, 1...500) and `offset` (default 0, ≥ 0) from the query string.
+    static func pageQuery(_ request: HTTPRequest) throws(APIError) -> ArticleQuery {
+        var query = ArticleQuery()
+        guard request.query != nil else { return query }
+        for (name, value) in request.queryItems() {
+            if name == "limit" {
+                guard let n = Int(value), (1...ArticleQuery.maxLimit).contains(n) else {
+                    throw APIError.validation([(field: "limit", messages: ["must be an integer from 1 to \(ArticleQuery.maxLimit)"])])
+                }
+                query.limit = n
+            } else if name == "offset" {
+                guard let n = Int(value), n >= 0 else {
+                    throw APIError.validation([(field: "offset", messages: ["must be an integer ≥ 0"])])
+                }
+                query.offset = n
+            }
+        }
+        return query
+    }
+
+    // MARK: Auth
+
+    /// The token of `Authorization: Token <jwt>` (also accepts `Bearer <jwt>`), or nil when there is no header.
+    private static func bearerToken(_ request: HTTPRequest) throws(APIError) -> String? {
+        guard let header = request.headers["Authorization"] else { return nil }
+        for scheme in ["Token ", "Bearer "] where header.hasPrefix(scheme) {
+            let token = header.dropFirst(scheme.count).trimmingPrefix(" ")
+            if token.isEmpty { throw APIError.tokenMissing }
+            return String(token)
+        }
+        throw APIError.tokenInvalid
+    }
+
+    /// The authenticated user's id and the token; 401 without a valid token.
+    private func requireViewer(_ request: HTTPRequest, _ context: inout RequestContext) throws(APIError) -> (Int64, String) {
+        guard let token = try Self.bearerToken(request) else { throw APIError.tokenMissing }
+        do {
+            let claims = try tokens.verify(token)
+            context.viewerID = claims.userID
+            return (claims.userID, token)
+        } catch {
+            throw APIError.tokenInvalid
+        }
+    }
+
+    /// The viewer when a token is given (a bad token is still a 401: silently ignoring it hides client bugs).
+    private func optionalViewer(_ request: HTTPRequest, _ context: inout RequestContext) throws(APIError) -> Int64? {
+        guard try Self.bearerToken(request) != nil else { return nil }
+        return try requireViewer(request, &context).0
+    }
+
+    // MARK: Responses
+
+    private func json(_ status: Int, _ body: @autoclosure () -> [UInt8], _ context: inout RequestContext) -> HTTPResponse {
+        let started = MonotonicClock.nanoseconds()
+        let bytes = body()
+        context.encodeNanoseconds &+= MonotonicClock.nanoseconds() &- started
+        return Self.response(status, bytes, contentType: "application/json; charset=utf-8")
+    }
+
+    static func response(_ status: Int, _ body: [UInt8], contentType: String) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        return HTTPResponse(status: status, headers: headers, body: body)
+    }
+}
