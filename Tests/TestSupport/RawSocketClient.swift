@@ -67,8 +67,8 @@ public final class RawSocketClient {
     }
 
     /// Reads one HTTP/1.x response: status line, headers, and a body delimited by Content-Length
-    /// (or by end of stream when there is none).
-    public func readResponse() throws -> RawHTTPResponse {
+    /// (or by end of stream when there is none). Pass `expectBody: false` for answers to HEAD requests.
+    public func readResponse(expectBody: Bool = true) throws -> RawHTTPResponse {
         var headEnd: Int?
         while true {
             headEnd = Self.find([13, 10, 13, 10], in: buffer)
@@ -89,7 +89,9 @@ public final class RawSocketClient {
         }
         buffer.removeFirst(headEnd! + 4)
         var response = RawHTTPResponse(status: status, headers: headers, body: [])
-        if let lengthText = response.header("Content-Length") {
+        if !expectBody {
+            return response
+        } else if let lengthText = response.header("Content-Length") {
             guard let length = Int(lengthText) else { throw TestSupportError("bad Content-Length \(lengthText)") }
             while buffer.count < length {
                 guard try fill() else { throw TestSupportError("connection closed inside a body") }
