@@ -461,6 +461,8 @@ final class ServerEventLoop {
         connection.outputOffset = 0
         connection.writeBlocked = false
         if closeIfFinished(connection) { return false }
+        // Output drained after EPOLLOUT: a pipeline that stalled meanwhile resumes in `flushDirty`.
+        if connection.pipelineStalled && connection.inFlight < maxPipelined { markDirty(connection) }
         updateInterest(connection)
         return true
     }
