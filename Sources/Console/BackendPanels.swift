@@ -1,0 +1,176 @@
+import Metrics
+
+/// The panels fed by the backend's probes: Cache, Pool, Breaker, Jobs, Memory. Without probes (an external
+/// target, or a probe the backend does not have yet) a panel says "no data" plainly.
+enum BackendPanels {
+    static func draw(_ panel: PanelID, _ ctx: RenderContext, in r: Rect) {
+        let canvas = ctx.canvas
+        guard let backend = ctx.snapshot?.backend else {
+            canvas.put("no data", in: r, row: 0, style: Style(.muted, bold: true))
+            canvas.put(ctx.snapshot == nil ? "(no snapshot yet)" : "(external target: no probes)", in: r, row: 1, style: .muted)
+            return
+        }
+        let rates = ctx.model.lastSecond?.backend
+        switch panel {
+        case .cache: cache(backend.cache, rates, ctx, r)
+        case .pool: pool(backend.pool, backend.serving, ctx, r)
+        case .breaker: breakers(backend.breakers, rates, ctx, r)
+        case .jobs: jobs(backend.jobs, rates, ctx, r)
+        case .memory: memory(backend.rssBytes, ctx, r)
+        default: break
+        }
+    }
+
+    static func noProbe(_ what: String, _ canvas: Canvas, _ r: Rect) {
+        canvas.put("no data", in: r, row: 0, style: Style(.muted, bold: true))
+        canvas.put("(the backend has no \(what) probe)", in: r, row: 1, style: .muted)
+    }
+
+    /// Writes "label value" pairs on one row, label muted.
+    static func pairs(_ items: [(String, String, Style)], row: Int, _ canvas: Canvas, _ r: Rect) {
+        var column = 0
+        for (label, value, style) in items {
+            guard column < r.width else { break }
+            if !label.isEmpty {
+                canvas.put(label + " ", in: r, row: row, column: column, style: .muted)
+                column += label.count + 1
+            }
+            canvas.put(value, in: r, row: row, column: column, style: style)
+            column += value.count + 2
+        }
+    }
+
+    static func cache(_ probe: CacheProbe?, _ rates: BackendRates?, _ ctx: RenderContext, _ r: Rect) {
+        let canvas = ctx.canvas
+        guard let c = probe else { return noProbe("cache", canvas, r) }
+        pairs([("cache", c.enabled ? "on" : "off", c.enabled ? .good : Style(.warning, bold: true))], row: 0, canvas, r)
+        let recent = rates?.cacheHitRate
+        pairs([("hit rate", recent.map(Text.percent) ?? "-", Style(.good, bold: true)),
+               ("overall", Text.percent(c.hitRate), .normal)], row: 1, canvas, r)
+        let fill = c.capacityBytes > 0 ? Double(c.bytes) / Double(c.capacityBytes) : 0
+        pairs([("size", "\(Text.count(c.entries)) entries, \(Text.bytes(Double(c.bytes)))", .normal)], row: 2, canvas, r)
+        if c.capacityBytes > 0, r.height > 3 {
+            let width = max(r.width - 12, 4)
+            let (full, empty) = Charts.saturation(fill, width: width, glyphs: ctx.glyphs)
+            canvas.put(full, in: r, row: 3, style: .accent)
+            canvas.put(empty, in: r, row: 3, column: full.count, style: .muted)
+            canvas.put(" of " + Text.bytes(Double(c.capacityBytes)), in: r, row: 3, column: width, style: .muted)
+        }
+        let row = c.capacityBytes > 0 ? 4 : 3
+        pairs([("evictions", Text.count(rates?.cacheEvictionsPerSecond ?? 0) + "/s", .normal),
+               ("total", Text.count(c.evictions), .muted)], row: row, canvas, r)
+        pairs([("DB queries saved", Text.count(rates?.cacheQueriesSavedPerSecond ?? 0) + "/s", Style(.good, bold: true)),
+               ("", "(" + Text.count(c.dbQueriesSaved) + ")", .muted)], row: row + 1, canvas, r)
+        if r.height > row + 3 {
+            let series = ctx.model.seconds.elements.map { $0.backend?.cacheHitRate ?? 0 }
+            canvas.put("hit rate over time", in: r, row: row + 2, style: .muted)
+            canvas.put(Charts.sparkline(series, width: r.width, maximum: 1, glyphs: ctx.glyphs), in: r, row: row + 3, style: .good)
+        }
+    }
+
+    static func pool(_ probe: PoolProbe?, _ serving: ServingProbe?, _ ctx: RenderContext, _ r: Rect) {
+        let canvas = ctx.canvas
+        var row = 0
+        if let p = probe {
+            pairs([("mode", p.mode, p.mode == "pool" ? .good : Style(.warning, bold: true)), ("size", "\(p.size)", .normal)], row: row, canvas, r)
+            row += 1
+            let fraction = p.size > 0 ? Double(p.inUse) / Double(p.size) : (p.inUse > 0 ? 1 : 0)
+            let label = " \(p.inUse)/\(p.size) in use"
+            let width = max(r.width - label.count, 4)
+            let (full, empty) = Charts.saturation(fraction, width: width, glyphs: ctx.glyphs)
+            canvas.put(full, in: r, row: row, style: Charts.saturationStyle(fraction))
+            canvas.put(empty, in: r, row: row, column: full.count, style: .muted)
+            canvas.put(label, in: r, row: row, column: width)
+            row += 1
+            pairs([("idle", "\(p.idle)", .normal), ("waiters", "\(p.waiters)", p.waiters > 0 ? Style(.warning, bold: true) : .normal)],
+                  row: row, canvas, r)
+            row += 1
+            pairs([("acquire p50", Text.duration(nanoseconds: p.acquireTime.p50), .normal),
+                   ("p99", Text.duration(nanoseconds: p.acquireTime.p99), Style(.warning))], row: row, canvas, r)
+            row += 1
+            let timeoutRate = ctx.model.lastSecond?.backend?.poolTimeoutsPerSecond ?? 0
+            pairs([("timeouts", Text.count(timeoutRate) + "/s", timeoutRate > 0 ? .bad : .normal),
+                   ("total", Text.count(p.timeouts), .muted)], row: row, canvas, r)
+            row += 1
+        } else {
+            noProbe("pool", canvas, r)
+            row = 2
+        }
+        // The serving threads are the other saturation worth seeing next to the pool.
+        if let s = serving, row + 1 < r.height {
+            pairs([("serving", s.model, s.model == "offloaded" ? .good : Style(.warning, bold: true)),
+                   ("workers", "\(s.workerBusy)/\(s.workerThreads)", .normal), ("queue", "\(s.workerQueueLength)", .normal)],
+                  row: row, canvas, r)
+            let label = " busy " + Text.percent(s.busyRatio)
+            let width = max(r.width - label.count, 4)
+            let (full, empty) = Charts.saturation(s.busyRatio, width: width, glyphs: ctx.glyphs)
+            canvas.put(full, in: r, row: row + 1, style: Charts.saturationStyle(s.busyRatio))
+            canvas.put(empty, in: r, row: row + 1, column: full.count, style: .muted)
+            canvas.put(label, in: r, row: row + 1, column: width)
+        }
+    }
+
+    static func breakers(_ probes: [BreakerProbe], _ rates: BackendRates?, _ ctx: RenderContext, _ r: Rect) {
+        let canvas = ctx.canvas
+        guard !probes.isEmpty else { return noProbe("breaker", canvas, r) }
+        let nameWidth = min(max(probes.map(\.dependency.count).max() ?? 0, 4), max(r.width / 3, 4)) + 1
+        canvas.put(Text.left("dep", nameWidth) + Text.left("state", 10) + Text.right("fail", 6) + Text.right("rej/s", 7),
+                   in: r, row: 0, style: .muted)
+        for (i, b) in probes.enumerated() {
+            guard i + 1 < r.height else { break }
+            let stateStyle: Style = switch b.state {
+            case "closed": .good
+            case "open": .bad
+            case "half-open": Style(.warning, bold: true)
+            default: .muted
+            }
+            canvas.put(Text.left(b.dependency, nameWidth), in: r, row: i + 1)
+            canvas.put(Text.left((ctx.glyphs.isUnicode ? "● " : "* ") + b.state, 10), in: r, row: i + 1, column: nameWidth, style: stateStyle)
+            canvas.put(Text.right(Text.percent(b.failureRate), 6), in: r, row: i + 1, column: nameWidth + 10, style: b.failureRate > 0 ? .bad : .normal)
+            let rejected = rates?.breakerRejectedPerSecond[b.dependency] ?? 0
+            canvas.put(Text.right(Text.count(rejected), 7), in: r, row: i + 1, column: nameWidth + 16, style: rejected > 0 ? Style(.warning) : .normal)
+            canvas.put(" (" + Text.count(b.rejected) + ")", in: r, row: i + 1, column: nameWidth + 23, style: .muted)
+        }
+    }
+
+    static func jobs(_ probe: JobsProbe?, _ rates: BackendRates?, _ ctx: RenderContext, _ r: Rect) {
+        let canvas = ctx.canvas
+        guard let j = probe else { return noProbe("jobs", canvas, r) }
+        pairs([("jobs", j.enabled ? "queued" : "inline", j.enabled ? .good : Style(.warning, bold: true)),
+               ("running", "\(j.running)", .normal)], row: 0, canvas, r)
+        pairs([("queue depth", "\(j.queueDepth)", Style(.accent, bold: true))], row: 1, canvas, r)
+        pairs([("latency p50", Text.duration(nanoseconds: j.latency.p50), .normal),
+               ("p99", Text.duration(nanoseconds: j.latency.p99), Style(.warning))], row: 2, canvas, r)
+        pairs([("done", Text.count(rates?.jobsCompletedPerSecond ?? 0) + "/s", .normal),
+               ("failed", Text.count(j.failed), j.failed > 0 ? .bad : .normal),
+               ("retried", Text.count(j.retried), .normal)], row: 3, canvas, r)
+        if r.height > 5 {
+            let series = ctx.model.seconds.elements.map { Double($0.backend?.jobsQueueDepth ?? 0) }
+            canvas.put("queue depth over time", in: r, row: 4, style: .muted)
+            canvas.put(Charts.sparkline(series, width: r.width, glyphs: ctx.glyphs), in: r, row: 5, style: .accent)
+        }
+    }
+
+    static func memory(_ rss: UInt64?, _ ctx: RenderContext, _ r: Rect) {
+        let canvas = ctx.canvas
+        guard let rss else { return noProbe("memory", canvas, r) }
+        let samples = ctx.model.seconds.elements.compactMap { s in s.backend?.rssBytes.map { (s.second, Double($0)) } }
+        var items: [(String, String, Style)] = [("RSS", Text.bytes(Double(rss)), Style(.accent, bold: true))]
+        // Growth over the last minute (or what there is of it): a steady climb is how a leak looks.
+        let recent = samples.suffix(60)
+        if let first = recent.first, let last = recent.last, last.0 > first.0 {
+            let perMinute = (last.1 - first.1) / Double(last.0 - first.0) * 60
+            let sign = perMinute >= 0 ? "+" : "-"
+            items.append(("", sign + Text.bytes(abs(perMinute)) + "/min", abs(perMinute) > 1_048_576 ? Style(.warning, bold: true) : .muted))
+        }
+        pairs(items, row: 0, canvas, r)
+        guard r.height >= 3, !samples.isEmpty else { return }
+        let chart = Rect(x: r.x, y: r.y + 1, width: r.width, height: r.height - 1)
+        let values = samples.map(\.1)
+        let (columns, _) = Charts.downsample(values, columns: chart.width, firstIndex: samples[0].0) { $0.max() ?? 0 }
+        // Scale from just below the smallest value so growth is visible (RSS never starts at zero).
+        let floor = (columns.min() ?? 0) * 0.9
+        let shifted = columns.map { $0 - floor }
+        Charts.bars(shifted, in: chart, maximum: (shifted.max() ?? 0) * 1.05, on: canvas) { _, _ in .accent }
+    }
+}
