@@ -46,8 +46,12 @@ struct ServerTests {
             #expect(response.header("Connection") == nil)
             #expect(response.header("Content-Length") == "\(response.body.count)")
         }
-        #expect(server.stats.acceptedConnections == 1)
-        #expect(server.stats.requestsServed == 3)
+        let stats = server.stats
+        #expect(stats.acceptedConnections == 1)
+        #expect(stats.openConnections == 1)
+        #expect(stats.requestsServed == 3)
+        #expect(stats.busyNanoseconds.count == 2)
+        #expect(stats.busyNanoseconds.reduce(0, +) > 0)
     }
 
     @Test func http10KeepAliveIsAcknowledgedAndPlainHttp10Closes() throws {
