@@ -15,11 +15,18 @@ public enum HTTPClient {
     /// Throws `HTTPClientError` classified as `.refused`, `.reset`, `.timeout`, `.badResponse` or `.other`.
     public static func send(_ request: HTTPRequest, to host: String, port: Int,
                             timeout: Duration = .seconds(10)) throws(HTTPClientError) -> HTTPResponse {
-        let address = try ClientSocket.resolve(host: host, port: port)
-        let deadline = nowNanoseconds() &+ nanoseconds(timeout)
         var outgoing = request
         if outgoing.headers["Connection"] == nil { outgoing.headers.add(name: "Connection", value: "close") }
-        let bytes = serialize(outgoing, host: host, port: port)
+        return try exchange(serialize(outgoing, host: host, port: port), to: host, port: port, timeout: timeout,
+                            expectingNoBody: request.method == "HEAD")
+    }
+
+    /// Sends already serialized request bytes over a new connection and returns the complete response; the
+    /// connection is closed afterwards. Same timeout and error classification as `send`.
+    public static func exchange(_ bytes: [UInt8], to host: String, port: Int, timeout: Duration = .seconds(10),
+                                expectingNoBody: Bool = false) throws(HTTPClientError) -> HTTPResponse {
+        let address = try ClientSocket.resolve(host: host, port: port)
+        let deadline = nowNanoseconds() &+ nanoseconds(timeout)
 
         let fd: Int32
         switch ClientSocket.startConnect(to: address) {
@@ -64,7 +71,7 @@ public enum HTTPClient {
 
         // Read until the parser says the response is complete.
         var parser = ResponseParser(storesMessage: true)
-        parser.reset(expectingNoBody: request.method == "HEAD")
+        parser.reset(expectingNoBody: expectingNoBody)
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
