@@ -8,41 +8,54 @@ struct TextGenerator {
                                        "beyond", "inside", "after", "before", "through", "against", "near"]
     private static let connectors = ["and", "but", "so", "while", "because", "although", "until", "unless"]
 
+    // Inflected forms computed once: inflecting per use was a large share of the seeding time.
+    private let pluralNouns: [String]
+    private let thirdPersonVerbs: [String]
+    private let capitalizedAdjectives: [String]
+
     init(words: WordLists) {
         self.words = words
+        pluralNouns = words.nouns.map { Self.suffixed($0) }
+        thirdPersonVerbs = words.verbs.map { Self.suffixed($0) }
+        capitalizedAdjectives = words.adjectives.map { Self.capitalized($0) }
     }
+
+    /// Index of a uniformly chosen word (the same draw feeds the plain and the inflected list).
+    @inline(__always)
+    private func index(_ list: [String], _ random: inout SeedRandom) -> Int { random.uniform(list.count) }
 
     /// A title such as "How to cache brittle queries with kubernetes". Mentions `tag` in some templates.
     func title(into out: inout String, tag: String, random: inout SeedRandom) {
-        let adjective = random.pick(words.adjectives)
-        let noun = random.pick(words.nouns)
+        let a = index(words.adjectives, &random)
+        let n = index(words.nouns, &random)
         let verb = random.pick(words.verbs)
         switch random.uniform(10) {
         case 0:
-            out += "How to "; out += verb; out += " "; out += adjective; out += " "; Self.plural(noun, into: &out)
+            out += "How to "; out += verb; out += " "; out += words.adjectives[a]; out += " "; out += pluralNouns[n]
             out += " with "; out += tag
         case 1:
-            Self.capitalized(adjective, into: &out); out += " "; Self.plural(noun, into: &out); out += ": a "
+            out += capitalizedAdjectives[a]; out += " "; out += pluralNouns[n]; out += ": a "
             out += random.pick(words.adjectives); out += " guide"
         case 2:
-            out += "Why "; Self.plural(noun, into: &out); out += " "; out += verb; out += " "
-            out += random.pick(words.adjectives); out += " "; Self.plural(random.pick(words.nouns), into: &out)
+            out += "Why "; out += pluralNouns[n]; out += " "; out += verb; out += " "
+            out += random.pick(words.adjectives); out += " "; out += random.pick(pluralNouns)
         case 3:
-            out += String(3 + random.uniform(15)); out += " ways to "; out += verb; out += " your "; out += noun
+            out += String(3 + random.uniform(15)); out += " ways to "; out += verb; out += " your "; out += words.nouns[n]
         case 4:
-            out += "Understanding "; out += adjective; out += " "; Self.plural(noun, into: &out); out += " in "
+            out += "Understanding "; out += words.adjectives[a]; out += " "; out += pluralNouns[n]; out += " in "
             out += tag
         case 5:
-            out += "The "; out += adjective; out += " "; out += noun; out += " "; out += random.pick(words.nouns)
+            out += "The "; out += words.adjectives[a]; out += " "; out += words.nouns[n]; out += " "
+            out += random.pick(words.nouns)
         case 6:
-            out += "What I learned when I tried to "; out += verb; out += " a "; out += noun
+            out += "What I learned when I tried to "; out += verb; out += " a "; out += words.nouns[n]
         case 7:
-            Self.capitalized(tag, into: &out); out += ": "; out += verb; out += " the "; out += adjective; out += " "
-            out += noun
+            out += Self.capitalized(tag); out += ": "; out += verb; out += " the "; out += words.adjectives[a]
+            out += " "; out += words.nouns[n]
         case 8:
-            out += "Stop trying to "; out += verb; out += " "; Self.plural(noun, into: &out)
+            out += "Stop trying to "; out += verb; out += " "; out += pluralNouns[n]
         default:
-            out += "A "; out += adjective; out += " look at "; out += tag; out += " "; Self.plural(noun, into: &out)
+            out += "A "; out += words.adjectives[a]; out += " look at "; out += tag; out += " "; out += pluralNouns[n]
         }
     }
 
@@ -51,7 +64,7 @@ struct TextGenerator {
         out += random.pick(Self.determiners); out += " "
         if random.chance(0.6) { out += random.pick(words.adjectives); out += " " }
         out += random.pick(words.nouns); out += " "
-        Self.thirdPerson(random.pick(words.verbs), into: &out); out += " "
+        out += random.pick(thirdPersonVerbs); out += " "
         out += random.pick(Self.lowerDeterminers); out += " "
         if random.chance(0.4) { out += random.pick(words.adjectives); out += " " }
         out += random.pick(words.nouns)
@@ -61,7 +74,7 @@ struct TextGenerator {
         }
         if random.chance(0.3) {
             out += " "; out += random.pick(Self.connectors); out += " "; out += random.pick(Self.lowerDeterminers)
-            out += " "; out += random.pick(words.nouns); out += " "; Self.thirdPerson(random.pick(words.verbs), into: &out)
+            out += " "; out += random.pick(words.nouns); out += " "; out += random.pick(thirdPersonVerbs)
         }
         out += "."
     }
@@ -72,8 +85,8 @@ struct TextGenerator {
         for paragraph in 0..<paragraphs {
             if paragraph > 0 { out += "\n\n" }
             if paragraph > 0 && random.chance(0.25) {
-                out += "## "; Self.capitalized(random.pick(words.adjectives), into: &out); out += " "
-                Self.plural(random.pick(words.nouns), into: &out); out += "\n\n"
+                out += "## "; out += random.pick(capitalizedAdjectives); out += " "
+                out += random.pick(pluralNouns); out += "\n\n"
             }
             if random.chance(0.1) {
                 for item in 0..<(2 + random.uniform(3)) {
@@ -116,33 +129,22 @@ struct TextGenerator {
         out += String(id)
     }
 
-    private static func capitalized(_ word: String, into out: inout String) {
-        guard let first = word.unicodeScalars.first else { return }
-        out += String(first).uppercased()
-        out.unicodeScalars.append(contentsOf: word.unicodeScalars.dropFirst())
+    private static func capitalized(_ word: String) -> String {
+        guard let first = word.first else { return word }
+        return first.uppercased() + word.dropFirst()
     }
 
-    /// Naive English plural: enough for generated titles.
-    private static func plural(_ noun: String, into out: inout String) {
-        appendSuffixed(noun, into: &out)
-    }
-
-    /// Naive third person singular ("cache" → "caches", "deploy" → "deploys", "copy" → "copies").
-    private static func thirdPerson(_ verb: String, into out: inout String) {
-        appendSuffixed(verb, into: &out)
-    }
-
-    private static func appendSuffixed(_ word: String, into out: inout String) {
+    /// Naive English plural / third person singular: "cache" → "caches", "copy" → "copies", "box" → "boxes".
+    private static func suffixed(_ word: String) -> String {
         let scalars = word.unicodeScalars
-        guard let last = scalars.last else { return }
+        guard let last = scalars.last else { return word }
         let beforeLast = scalars.dropLast().last
         if last == "y", let beforeLast, !"aeiou".unicodeScalars.contains(beforeLast) {
-            out.unicodeScalars.append(contentsOf: scalars.dropLast())
-            out += "ies"
-        } else if last == "s" || last == "x" || last == "z" || (last == "h" && (beforeLast == "s" || beforeLast == "c")) {
-            out += word; out += "es"
-        } else {
-            out += word; out += "s"
+            return String(String.UnicodeScalarView(scalars.dropLast())) + "ies"
         }
+        if last == "s" || last == "x" || last == "z" || (last == "h" && (beforeLast == "s" || beforeLast == "c")) {
+            return word + "es"
+        }
+        return word + "s"
     }
 }
