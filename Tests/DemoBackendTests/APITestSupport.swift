@@ -60,18 +60,30 @@ final class APITestBackend {
     @discardableResult
     func request(_ method: String, _ target: String, body: String? = nil, token: String? = nil,
                  headers extra: [(String, String)] = []) throws -> APIResponse {
+        var headers: [(String, String)] = []
+        if let token { headers.append(("Authorization", "Token \(token)")) }
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        return try send(method, target, headers: headers + extra, body: Array((body ?? "").utf8))
+    }
+
+    /// Sends exactly these headers (plus Host and Content-Length) and body.
+    func send(_ method: String, _ target: String, headers: [(String, String)], body: [UInt8]) throws -> APIResponse {
         let client = try self.client ?? RawSocketClient(port: port)
         self.client = client
         var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        if let token { text += "Authorization: Token \(token)\r\n" }
-        for (name, value) in extra { text += "\(name): \(value)\r\n" }
-        let bytes = Array((body ?? "").utf8)
-        if body != nil { text += "Content-Type: application/json\r\n" }
-        text += "Content-Length: \(bytes.count)\r\n\r\n"
-        try client.send(Array(text.utf8) + bytes)
-        let raw = try client.readResponse()
-        let json = try? JSONParser.parse(raw.body)
-        return APIResponse(status: raw.status, headers: raw.headers, body: raw.body, json: json)
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "Content-Length: \(body.count)\r\n\r\n"
+        do {
+            try client.send(Array(text.utf8) + body)
+            let raw = try client.readResponse()
+            if raw.header("Connection")?.lowercased() == "close" { client.close(); self.client = nil }
+            let json = try? JSONParser.parse(raw.body)
+            return APIResponse(status: raw.status, headers: raw.headers, body: raw.body, json: json)
+        } catch {
+            client.close()
+            self.client = nil
+            throw error
+        }
     }
 
     /// Registers a user and returns its token.
