@@ -10,6 +10,9 @@ public struct ProfileError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         field.isEmpty ? "\(file): \(message)" : "\(file): field \"\(field)\": \(message)"
     }
+    public init(file: String, field: String, message: String) {
+        self.file = file; self.field = field; self.message = message
+    }
 }
 
 /// Reads profiles from JSON with precise errors (Codable's messages don't name fields the way users need).
@@ -103,7 +106,8 @@ public enum ProfileParser {
     /// Variables every request can use without declaring them: the virtual user's number, a per-run id, a sequence.
     public static let builtinVariables: Set<String> = ["vu", "run", "seq"]
 
-    static func validateKnobs(_ set: [String: String], registry: KnobRegistry, field: String, file: String) throws(ProfileError) {
+    /// Checks knob ids and values against the registry, naming the field of the first bad one.
+    public static func validateKnobs(_ set: [String: String], registry: KnobRegistry, field: String, file: String) throws(ProfileError) {
         for (id, value) in set.sorted(by: { $0.key < $1.key }) {
             guard let knob = registry[id] else {
                 throw ProfileError(file: file, field: "\(field).\(id)",

@@ -33,10 +33,10 @@ public final class RunSession: Sendable {
         var sequence = 0
         var currentRate: Double? = nil
         var currentUsers: Int? = nil
+        var observers: [@Sendable (Snapshot) -> Void] = []
     }
     private let state: Mutex<State>
     private let finishedCondition = NSCondition()
-    private let tickThread = Mutex<Thread?>(nil)
 
     /// - Parameters:
     ///   - probe: the embedded backend's probe, read once per tick (nil for an external target).
@@ -80,7 +80,6 @@ public final class RunSession: Sendable {
         driver.start()
         let thread = Thread { [self] in tickLoop() }
         thread.name = "dyno-aggregator"
-        tickThread.withLock { $0 = thread }
         thread.start()
     }
 
@@ -97,6 +96,14 @@ public final class RunSession: Sendable {
     }
 
     public var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// True once `start()` got the load going (so `waitUntilFinished` will return after a stop request).
+    public var isStartedOrFinished: Bool { state.withLock { $0.phase != .starting || $0.finished } }
+
+    /// `observer` receives every snapshot, on the aggregator thread, right after it is taken (keep it short).
+    public func observeSnapshots(_ observer: @escaping @Sendable (Snapshot) -> Void) {
+        state.withLock { $0.observers.append(observer) }
+    }
 
     /// The newest snapshot (nil before the first tick).
     public var latestSnapshot: Snapshot? { state.withLock { $0.latest } }
@@ -207,16 +214,16 @@ public final class RunSession: Sendable {
             let (load, routes) = driver.collect()
             let backend = probe?()
             let done = stop || (profile.totalSeconds.map { elapsed >= $0 } ?? false)
-            let snapshot = state.withLock { s -> Snapshot in
+            let (snapshot, observers) = state.withLock { s -> (Snapshot, [@Sendable (Snapshot) -> Void]) in
                 s.sequence += 1
                 let snap = Snapshot(sequence: s.sequence, elapsedSeconds: elapsed, intervalSeconds: Double(now - lastTick) / 1e9,
                                     phase: done ? .finished : currentPhase, paused: s.paused, load: load, routes: routes,
                                     backend: backend, events: s.events)
                 if currentPhase == .measuring { s.seconds.add(snap) }
                 s.latest = snap
-                return snap
+                return (snap, s.observers)
             }
-            _ = snapshot
+            for observe in observers { observe(snapshot) }
             lastTick = now
             if done { break }
         }
@@ -242,8 +249,9 @@ public final class RunSession: Sendable {
     private func sleepUntil(_ deadline: UInt64) {
         let now = clock()
         guard deadline > now else { return }
-        var ts = timespec(tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
-        while nanosleep(&ts, &ts) != 0 && errno == EINTR {}
+        var request = timespec(tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
 
     // MARK: results

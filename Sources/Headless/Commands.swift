@@ -156,7 +156,7 @@ public enum Commands {
         }
         print("dyno serve: Conduit API on http://\(o.host):\(port)/api  (metrics: /metrics, knobs: /debug/knobs)")
         print("dyno serve: Ctrl-C to stop")
-        fflush(stdout)
+        fflush(nil)   // stdout may be a pipe (CI, scripts): show the URL now
         let stopped = DispatchSemaphore(value: 0)
         let signals = SignalWatcher([SIGINT, SIGTERM]) { _ in stopped.signal() }
         stopped.wait()
@@ -186,7 +186,7 @@ func writeError(_ text: String) {
 }
 
 /// Calls `handler` on a private queue when one of `signals` arrives (the default action is disabled meanwhile).
-final class SignalWatcher: Sendable {
+final class SignalWatcher {
     private let sources: [DispatchSourceSignal]
 
     init(_ signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {

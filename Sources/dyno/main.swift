@@ -5,8 +5,10 @@ import Headless
 import Glibc
 #endif
 
+import Foundation
+
 func writeError(_ text: String) {
-    fputs(text.hasSuffix("\n") ? text : text + "\n", stderr)
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
 /// Parses the command line into a command and runs it; returns the exit code.
@@ -35,9 +37,12 @@ func main(_ arguments: [String]) -> Int32 {
         default:
             return try parseRunLike(args, command: command)
         }
-    } catch {
+    } catch let error as UsageError {
         writeError("dyno\(error.command.map { " \($0)" } ?? ""): \(error.message)")
         writeError(Usage.text(for: error.command == nil ? "console" : error.command))
+        return 2
+    } catch {
+        writeError("dyno: \(error)")
         return 2
     }
 }
