@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import LoadGenerator
+
+/// Maximum request rate against an external server, for comparison with `wrk -t2 -c64 -d10s` (not run by CI).
+///
+///     DYNO_BENCH_URL=http://127.0.0.1:18181/index.json swift test -c release --filter LoadGeneratorBenchmark
+///
+/// Optional: DYNO_BENCH_USERS (default 64), DYNO_BENCH_SECONDS (default 10), DYNO_BENCH_THREADS (default: cores).
+@Suite struct LoadGeneratorBenchmark {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["DYNO_BENCH_URL"] != nil, "set DYNO_BENCH_URL to run"))
+    func closedModelMaximumRate() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let url = env["DYNO_BENCH_URL"]!
+        let users = Int(env["DYNO_BENCH_USERS"] ?? "") ?? 64
+        let seconds = Int(env["DYNO_BENCH_SECONDS"] ?? "") ?? 10
+        let threads = Int(env["DYNO_BENCH_THREADS"] ?? "") ?? LoadPlan.defaultThreads
+        // Split "http://host:port/path" into the target and the route path.
+        let afterScheme = url.dropFirst("http://".count)
+        let slash = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
+        let target = try TargetAddress(url: "http://" + afterScheme[..<slash])
+        let path = slash == afterScheme.endIndex ? "/" : String(afterScheme[slash...])
+        let plan = LoadPlan(target: target, model: .closed(users: users, thinkTime: .zero),
+                            routes: [RoutePlan(name: "bench", path: path)], threads: threads)
+        let generator = try LoadGenerator(plan: plan)
+        try generator.prepare()
+        let clock = ContinuousClock()
+        let begin = clock.now
+        generator.start()
+        var maxBusy = "n/a"
+        while clock.now - begin < .seconds(seconds) {
+            try await Task.sleep(for: .milliseconds(500))
+            let tick = generator.collect()
+            maxBusy = tick.load.generator.limitedBy ?? "-"
+        }
+        generator.stop()
+        let elapsed = clock.now - begin
+        let tick = generator.collect()
+        let total = tick.load.total
+        let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let summary = tick.load.latencyTotal.summary
+        print("""
+            [bench] \(url) users=\(users) threads=\(threads) \(String(format: "%.2f", secs)) s: \
+            completed=\(total.completed) errors=\(total.errors) \
+            rate=\(String(format: "%.0f", Double(total.completed) / secs)) rps \
+            p50=\(summary.p50 / 1000) µs p99=\(summary.p99 / 1000) µs limitedBy=\(maxBusy) \
+            statuses=\(total.statusCounts) transport=\(total.transportErrors)
+            """)
+        #expect(total.completed > 0)
+    }
+}
