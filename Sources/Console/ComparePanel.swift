@@ -12,12 +12,13 @@ enum ComparePanel {
         let wide = r.width >= 46
         for (i, row) in rows.enumerated() where c > 0 {
             guard i + 1 < r.height else { break }
-            let name = Text.left(row.metric.rawValue, 11)
+            let metricName = wide ? row.metric.rawValue : (row.metric == .queriesPerRequest ? "qry/req" : row.metric.rawValue)
+            let name = Text.left(metricName, wide ? 12 : 8)
             let base = row.baseline.map { format($0, row.metric) } ?? "-"
             let now = row.current.map { format($0, row.metric) } ?? "-"
             var text = name + Text.right(base, 7) + (ctx.glyphs.isUnicode ? "→" : ">") + Text.left(now, 7)
-            text += Text.right(relative(row.delta, of: row.baseline, row.metric), 8)
-            if wide { text += " ±" + Text.left(relative(row.band, of: row.baseline, row.metric, signed: false), 7) }
+            text += Text.right(relative(row.delta, of: row.baseline, row.metric), 6)
+            if wide { text += " ±" + Text.left(relative(row.band, of: row.baseline, row.metric, signed: false), 6) }
             canvas.put(text, in: r, row: i + 1)
             let (label, style): (String, Style) = switch row.verdict {
             case .better: ((ctx.glyphs.isUnicode ? "▲ " : "+ ") + "better", .good)

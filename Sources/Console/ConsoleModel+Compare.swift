@@ -41,7 +41,8 @@ public struct ComparisonRow: Sendable, Equatable {
 
     public var verdict: Verdict {
         guard let d = delta, let band else { return .unknown }
-        if abs(d) <= band { return .noise }
+        // A difference at rounding level is no difference, even with a zero band (a perfectly steady metric).
+        if abs(d) <= band + 1e-9 * max(abs(baseline ?? 0), 1) { return .noise }
         return (d > 0) == metric.higherIsBetter ? .better : .worse
     }
 }

@@ -63,6 +63,7 @@ public struct ConsoleModel: Sendable {
 
     /// The A/B baseline: the per-second samples of the window before `m` was pressed.
     public struct Mark: Sendable {
+        /// The second in progress when `m` was pressed; "current" counts the seconds after it.
         public let atSecond: Int
         public let baseline: [SecondSample]
     }
@@ -225,7 +226,8 @@ public struct ConsoleModel: Sendable {
         let all = seconds.elements
         let n = windowMode == .rolling ? windowSeconds : all.count
         let baseline = Array(all.suffix(n))
-        mark = Mark(atSecond: all.last?.second ?? -1, baseline: baseline)
+        // The second in progress mixes before and after: "current" starts with the next one.
+        mark = Mark(atSecond: accumulator?.second ?? (all.last?.second ?? -1), baseline: baseline)
         setFlash(baseline.isEmpty ? "mark set (no baseline seconds yet)" : "mark set: baseline = last \(baseline.count)s")
     }
 }

@@ -174,7 +174,7 @@ enum Header {
         guard let knobs = ctx.knobs else {
             return [[(" knobs: none (external target)", .muted)]]
         }
-        var items: [[(String, Style)]] = [[(" preset ", .muted), (presetName(knobs), .accent)]]
+        var items: [[(String, Style)]] = [[("preset ", .muted), (presetName(knobs), .accent)]]
         for knob in knobs.knobs {
             var item: [(String, Style)] = []
             if let key = knob.definition.key { item.append(("[\(key)]", Style(.accent, bold: true))) }
@@ -192,7 +192,7 @@ enum Header {
                 lines.append(line); line = []; used = 0
                 if lines.count == 3 { break }
             }
-            line.append(("  ", .normal)); line += item; used += w
+            line.append((line.isEmpty ? " " : "  ", .normal)); line += item; used += w
         }
         if !line.isEmpty, lines.count < 3 { lines.append(line) }
         return lines

@@ -38,4 +38,23 @@ public struct Glyphs: Sendable, Equatable {
         let name = String(cString: codeset).uppercased()
         return name == "UTF-8" || name == "UTF8" ? .unicode : .ascii
     }
+
+    /// `text` with every non-ASCII character replaced by one ASCII character (same width), for terminals whose
+    /// locale is not UTF-8: "µ" → "u", "…" → "~", "→" → ">", box and block glyphs → their ASCII look-alikes.
+    public static func asciiOnly(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 128 }) { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for ch in text {
+            if ch.isASCII { out.append(ch); continue }
+            out.append(asciiReplacements[ch] ?? "?")
+        }
+        return out
+    }
+
+    static let asciiReplacements: [Character: Character] = [
+        "…": "~", "·": "-", "µ": "u", "→": ">", "←": "<", "↔": "/", "×": "x", "●": "*", "▲": "^", "▼": "v",
+        "−": "-", "±": "~", "⚠": "!", "─": "-", "│": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "░": ".",
+        "▁": ".", "▂": ".", "▃": "_", "▄": "-", "▅": "=", "▆": "+", "▇": "*", "█": "#",
+    ]
 }

@@ -60,7 +60,7 @@ enum LatencyPanel {
             return min(max(Int(p), 0), r.width - 1)
         }
         let p50Column = column(of: c.p50), p99Column = column(of: c.p99)
-        Charts.bars(bins.map(Double.init), in: chart, maximum: peak, on: canvas) { col, _ in
+        Charts.bars(bins.map { Double($0) }, in: chart, maximum: peak, on: canvas) { col, _ in
             col <= p50Column ? .good : col <= p99Column ? Style(.warning) : Style(.bad)
         }
         // Axis with the range and the percentile tags (placed by priority, never overlapping).

@@ -58,7 +58,7 @@ public struct Layout: Sendable, Equatable {
             // Two columns; the backend panels share one slot (Tab or the focus picks which one shows).
             let left = width / 2
             let latencyRows = body.height / 2
-            let routesRows = max(5, body.height * 3 / 10)
+            let routesRows = max(6, body.height * 3 / 10)
             let statusRows = comparing ? 8 : max(5, body.height / 4)
             let backendRows = body.height - routesRows - statusRows
             slots = [

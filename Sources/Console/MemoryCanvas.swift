@@ -23,7 +23,7 @@ public final class MemoryCanvas: Canvas {
     public func put(_ text: String, x: Int, y: Int, style: Style) {
         guard y >= 0, y < height else { return }
         var column = x
-        for ch in text {
+        for ch in glyphs.isUnicode ? text : Glyphs.asciiOnly(text) {
             if column >= width { break }
             if column >= 0 { cells[y * width + column] = Cell(character: ch, style: style) }
             column += 1

@@ -53,7 +53,7 @@ final class NcursesCanvas: Canvas {
 
     func put(_ text: String, x: Int, y: Int, style: Style) {
         guard y >= 0, y < height, x < width, !text.isEmpty else { return }
-        var s = text
+        var s = glyphs.isUnicode ? text : Glyphs.asciiOnly(text)
         var column = x
         if column < 0 {
             s = String(s.dropFirst(-column)); column = 0

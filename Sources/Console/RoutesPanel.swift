@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 
 /// Routes: one row per request-mix route (rate, p50, p95, p99, errors), sortable with `s` / `S`.
@@ -53,8 +54,8 @@ enum RoutesPanel {
         // Columns by priority: p95 goes first when the name would get too narrow.
         var columns: [ConsoleModel.RouteSort] = [.rate, .p50, .p95, .p99, .errors]
         let cell = 7
-        if r.width - columns.count * cell < 12 { columns.removeAll { $0 == .p95 } }
-        if r.width - columns.count * cell < 10 { columns.removeAll { $0 == .p50 } }
+        if r.width - columns.count * cell < 14 { columns.removeAll { $0 == .p95 } }
+        if r.width - columns.count * cell < 14 { columns.removeAll { $0 == .p50 } }
         let nameWidth = r.width - columns.count * cell
         let arrow = ctx.model.routeSortDescending ? ctx.glyphs.arrowDown : ctx.glyphs.arrowUp
         let sort = ctx.model.routeSort
@@ -64,10 +65,12 @@ enum RoutesPanel {
             header += Text.right(label + (c == sort ? arrow : ""), cell)
         }
         canvas.put(header, in: r, row: 0, style: .muted)
+        let longest = rows.map(\.name.count).max() ?? 0
+        let prefix = longest >= nameWidth ? commonPathPrefix(rows.map(\.name)) : ""
         let room = r.height - 1
         let visible = rows.count > room ? max(room - 1, 0) : rows.count
         for (i, row) in rows.prefix(visible).enumerated() {
-            canvas.put(Text.left(row.name, nameWidth - 1), in: r, row: i + 1)
+            canvas.put(Text.left(shortName(row.name, dropping: prefix), nameWidth - 1), in: r, row: i + 1)
             var x = nameWidth
             for c in columns {
                 let text: String
@@ -89,5 +92,27 @@ enum RoutesPanel {
         if visible < rows.count {
             canvas.put("+\(rows.count - visible) more routes (z zooms)", in: r, row: room, style: .muted)
         }
+    }
+
+    /// The path prefix every route shares ("/api"), so narrow tables show what differs.
+    static func commonPathPrefix(_ names: [String]) -> String {
+        let paths = names.map { name -> Substring in
+            let parts = name.split(separator: " ", maxSplits: 1)
+            return parts.count == 2 ? parts[1] : Substring(name)
+        }
+        guard paths.count > 1, var prefix = paths.first.map(String.init) else { return "" }
+        for p in paths.dropFirst() {
+            while !prefix.isEmpty, !p.hasPrefix(prefix) { prefix.removeLast() }
+        }
+        // Only whole segments: cut back to the last "/" and keep the leading one.
+        guard let slash = prefix.lastIndex(of: "/") else { return "" }
+        let cut = String(prefix[..<slash])
+        return cut.count > 1 ? cut : ""
+    }
+
+    /// "GET /api/articles" → "GET /articles" when every route starts with "/api".
+    static func shortName(_ name: String, dropping prefix: String) -> String {
+        guard !prefix.isEmpty, let range = name.range(of: " " + prefix + "/") else { return name }
+        return name.replacingCharacters(in: range, with: " /")
     }
 }

@@ -55,9 +55,12 @@ enum StatusPanel {
         if rows.count == 1, room >= 2 {
             canvas.put("no errors in the last \(shown.count)s", in: r, row: 2, style: .muted)
         } else if rows.count > room, room >= 1 {
-            let hidden = rows.count - room
-            let note = "+\(hidden) more (z zooms)"
-            canvas.put(note, x: r.maxX - note.count, y: r.y, style: .muted)
+            // Over the header's "last 1s" (less useful than knowing rows are hidden).
+            let note = " +\(rows.count - room) more (z zooms)"
+            let header = 8 + Text.percent(newest.errorRate).count + Text.count(newest.errorsPerSecond).count + 5
+            if header + note.count <= r.width {
+                canvas.put(Text.left(note, r.width - header), x: r.x + header, y: r.y, style: .muted)
+            }
         }
     }
 }
