@@ -104,6 +104,27 @@ public enum HTTPClient {
         }
     }
 
+    /// Checks that `host:port` accepts TCP connections within `timeout` (connects, then closes).
+    /// Throws `.refused`, `.timeout` or `.other` with a message naming the address.
+    public static func probe(host: String, port: Int, timeout: Duration = .seconds(5)) throws(HTTPClientError) {
+        let address = try ClientSocket.resolve(host: host, port: port)
+        let deadline = nowNanoseconds() &+ nanoseconds(timeout)
+        switch ClientSocket.startConnect(to: address) {
+        case .failed(let code):
+            throw HTTPClientError(ClientSocket.classify(errno: code),
+                                  "connect to \(address.name) failed: \(ClientSocket.describe(errno: code))")
+        case .started(let fd, let connected):
+            defer { close(fd) }
+            if connected { return }
+            try waitFor(fd, events: Int16(POLLOUT), until: deadline, doing: "connecting to \(address.name)")
+            let code = ClientSocket.pendingError(fd)
+            if code != 0 {
+                throw HTTPClientError(ClientSocket.classify(errno: code),
+                                      "connect to \(address.name) failed: \(ClientSocket.describe(errno: code))")
+            }
+        }
+    }
+
     /// The request's wire bytes: request line, `Host` (unless given), the headers, `Content-Length` (when there is
     /// a body or the method usually has one, unless given), a blank line, and the body.
     public static func serialize(_ request: HTTPRequest, host: String, port: Int) -> [UInt8] {

@@ -68,6 +68,12 @@ enum Preparation {
         } catch {
             throw LoadPlanError("target \(plan.target.host):\(plan.target.port): \(error.message)")
         }
+        do throws(HTTPClientError) {
+            try HTTPClient.probe(host: plan.target.host, port: plan.target.port, timeout: min(plan.requestTimeout, .seconds(5)))
+        } catch {
+            let reason = error.kind == .refused ? "connection refused (is the target running?)" : error.message
+            throw LoadPlanError("target \(plan.target.host):\(plan.target.port) unreachable: \(reason)")
+        }
         var values = plan.values
         for harvest in plan.harvests {
             values[harvest.valueName] = ValueList(try run(harvest, plan: plan), distribution: harvest.distribution)
