@@ -139,7 +139,8 @@ struct LoadWorker {
             if inFlight > 0 { wakeAt = min(wakeAt, nextTimeoutScan) }
             let timeout = wakeAt > now ? Int64(wakeAt - now) : 0
 
-            stats.busyNanos &+= now &- lastWaitEnd
+            let waitStart = MonotonicClock.nanoseconds()
+            stats.busyNanos &+= waitStart &- lastWaitEnd
             let count = poller.wait(timeoutNanoseconds: timeout)
             now = MonotonicClock.nanoseconds()
             lastWaitEnd = now

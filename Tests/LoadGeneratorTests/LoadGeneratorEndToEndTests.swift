@@ -169,6 +169,24 @@ private func expectConsistent(_ tick: LoadTick) {
         if case .closed(let users, _) = generator.collect().load.model { #expect(users == 0) }
     }
 
+    @Test func tooFewConnectionsForTheRateIsReportedAsGeneratorLag() async throws {
+        let server = try LoadTestServer { _ in .silent }
+        defer { server.stop() }
+        let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
+                            model: .open(try .constant(200)), routes: [RoutePlan(name: "r", path: "/")],
+                            connections: 1, threads: 1, requestTimeout: .milliseconds(50))
+        let generator = try LoadGenerator(plan: plan)
+        var health = GeneratorHealth()
+        let tick = try await run(generator) { tick in
+            if tick.load.generator.behindSchedule { health = tick.load.generator }
+            return health.behindSchedule && tick.load.total.transportErrors[.timeout, default: 0] >= 3
+        }
+        #expect(health.limitedBy == "connections")
+        #expect(health.lagSeconds > 0.01)
+        // Every request that was sent timed out (the server never answers) and none was dropped silently.
+        #expect(tick.load.total.sent == tick.load.total.transportErrors[.timeout, default: 0])
+    }
+
     @Test func invalidPlansAreRejectedNamingTheField() throws {
         let target = TargetAddress(host: "127.0.0.1", port: 1)
         #expect(throws: LoadPlanError.self) {
