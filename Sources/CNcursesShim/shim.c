@@ -78,9 +78,12 @@ static void fatal_handler(int sig) {
     raise(sig);
 }
 
+void dyno_terminal_save_modes(void) {
+    have_termios = tcgetattr(STDIN_FILENO, &saved_termios) == 0;
+}
+
 void dyno_terminal_guard_install(int saved_stderr_fd, int capture_fd) {
     if (guard_installed) return;
-    have_termios = tcgetattr(STDIN_FILENO, &saved_termios) == 0;
     restore_length = 0;
     append_cap("sgr0");
     append_cap("cnorm");

@@ -54,6 +54,7 @@ public enum ConsoleApp {
         // stderr goes to a file while the screen is ours (a stray log line would garble it); replayed after.
         let stderrCapture = StderrCapture()
 
+        dyno_terminal_save_modes()
         guard let screen = dyno_newterm() else {
             stderrCapture.restore()
             let term = getenv("TERM").map { String(cString: $0) } ?? "(unset)"

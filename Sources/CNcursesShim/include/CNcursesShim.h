@@ -23,9 +23,11 @@ SCREEN *dyno_newterm(void);
 /// Writes `utf8` at (y, x) with the attributes `attrs` (A_* bits) and colour pair `pair`; clips at the right edge.
 void dyno_put(WINDOW *win, int y, int x, const char *utf8, int attrs, short pair);
 
-/// Saves the terminal state (termios of stdin, terminfo's rmcup/cnorm/sgr0 strings) and installs handlers for
+/// Saves the tty modes of stdin as the shell had them; call before newterm (which already changes them).
+void dyno_terminal_save_modes(void);
+/// Saves terminfo's rmcup/cnorm/sgr0 strings and installs handlers for
 /// fatal signals (SEGV, BUS, ILL, FPE, ABRT, TRAP) that, in order: restore the terminal with async-signal-safe
-/// writes, point fd 2 back at `saved_stderr_fd`, copy what was written to `capture_fd` (stderr during the console)
+/// writes and the tty modes saved by dyno_terminal_save_modes, point fd 2 back at `saved_stderr_fd`, copy what was written to `capture_fd` (stderr during the console)
 /// to it, reinstall the previous handler and re-raise. Call after setupterm/newterm, before the first draw.
 /// `saved_stderr_fd` / `capture_fd` may be -1 (nothing to copy).
 void dyno_terminal_guard_install(int saved_stderr_fd, int capture_fd);
