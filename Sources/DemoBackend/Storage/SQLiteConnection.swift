@@ -127,6 +127,14 @@ public final class SQLiteConnection {
         return statement
     }
 
+    /// The `EXPLAIN QUERY PLAN` detail lines for `sql`, from a fresh (uncached) statement: an EXPLAIN's output is
+    /// computed when it is prepared and is not refreshed by schema changes, so a cached one would show a stale plan.
+    public func explainQueryPlan(_ sql: String) throws -> [String] {
+        let statement = try prepareUncached("EXPLAIN QUERY PLAN \(sql)")
+        defer { statement.finalize() }
+        return try statement.rows { $0.text(3) }
+    }
+
     /// Number of statements in the cache (for tests and probes).
     public var cachedStatementCount: Int { cache.count }
 

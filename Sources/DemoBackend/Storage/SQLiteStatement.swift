@@ -146,6 +146,10 @@ public final class SQLiteStatement {
         connection.statementFinished(sql: sql, nanoseconds: monotonicNanoseconds() &- startedAt)
     }
 
+    /// Rows stepped through in full table/index scans by this statement so far (`SQLITE_STMTSTATUS_FULLSCAN_STEP`,
+    /// cumulative across runs): non-zero means the query scans instead of searching an index.
+    public var fullScanSteps: Int { Int(sqlite3_stmt_status(live, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0)) }
+
     // MARK: Columns of the current row
 
     /// Number of columns in the result.
