@@ -258,7 +258,8 @@ public struct ResponseParser: Sendable {
         while valueEnd > valueStart && (text[valueEnd - 1] == 32 || text[valueEnd - 1] == 9) { valueEnd -= 1 }
         let value = UnsafeBufferPointer(rebasing: text[valueStart..<valueEnd])
 
-        if Self.equalsLowercase(name, Self.contentLengthName) {
+        // Only three header names matter for framing; their lengths (14, 17, 10) rule out most others cheaply.
+        if name.count == 14 && Self.equalsLowercase(name, Self.contentLengthName) {
             var n = 0
             guard !value.isEmpty else { throw ResponseParseError("empty Content-Length") }
             for byte in value {
@@ -271,14 +272,14 @@ public struct ResponseParser: Sendable {
                 throw ResponseParseError("conflicting Content-Length values \(contentLength) and \(n)")
             }
             contentLength = n
-        } else if Self.equalsLowercase(name, Self.transferEncodingName) {
+        } else if name.count == 17 && Self.equalsLowercase(name, Self.transferEncodingName) {
             // Only "chunked" as the final coding is meaningful for framing.
             if Self.endsWithLowercase(value, Self.chunkedToken) {
                 chunked = true
             } else {
                 throw ResponseParseError("unsupported Transfer-Encoding: \(Self.preview(value))")
             }
-        } else if Self.equalsLowercase(name, Self.connectionName) {
+        } else if name.count == 10 && Self.equalsLowercase(name, Self.connectionName) {
             if Self.containsLowercase(value, Self.closeToken) { keepAlive = false }
             else if Self.containsLowercase(value, Self.keepAliveToken) { keepAlive = true }
         }
@@ -329,12 +330,13 @@ public struct ResponseParser: Sendable {
 
     // MARK: - Byte helpers
 
-    private static let contentLengthName = Array("content-length".utf8)
-    private static let transferEncodingName = Array("transfer-encoding".utf8)
-    private static let connectionName = Array("connection".utf8)
-    private static let chunkedToken = Array("chunked".utf8)
-    private static let closeToken = Array("close".utf8)
-    private static let keepAliveToken = Array("keep-alive".utf8)
+    // StaticStrings, not arrays: literals need no lazy global initialisation (swift_once) on the hot path.
+    private static var contentLengthName: StaticString { "content-length" }
+    private static var transferEncodingName: StaticString { "transfer-encoding" }
+    private static var connectionName: StaticString { "connection" }
+    private static var chunkedToken: StaticString { "chunked" }
+    private static var closeToken: StaticString { "close" }
+    private static var keepAliveToken: StaticString { "keep-alive" }
 
     @inline(__always)
     private static func lower(_ b: UInt8) -> UInt8 { (b &- 65) < 26 ? b | 0x20 : b }
@@ -349,20 +351,23 @@ public struct ResponseParser: Sendable {
         return nil
     }
 
-    private static func equalsLowercase(_ a: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
+    private static func equalsLowercase(_ a: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        let lowercase = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         guard a.count == lowercase.count else { return false }
         for i in 0..<a.count where lower(a[i]) != lowercase[i] { return false }
         return true
     }
 
-    private static func endsWithLowercase(_ a: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
+    private static func endsWithLowercase(_ a: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        let lowercase = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         guard a.count >= lowercase.count else { return false }
         let offset = a.count - lowercase.count
         for i in 0..<lowercase.count where lower(a[offset + i]) != lowercase[i] { return false }
         return true
     }
 
-    private static func containsLowercase(_ a: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
+    private static func containsLowercase(_ a: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        let lowercase = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         guard a.count >= lowercase.count else { return false }
         outer: for start in 0...(a.count - lowercase.count) {
             for i in 0..<lowercase.count where lower(a[start + i]) != lowercase[i] { continue outer }

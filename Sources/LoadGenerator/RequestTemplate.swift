@@ -155,8 +155,8 @@ struct CompiledRoute: Sendable {
     let staticBytes: [UInt8]?
     /// Whether the slots include session variables (the route needs a session).
     let usesSession: Bool
-    /// HEAD responses have no body whatever their headers say.
-    var expectsNoBody: Bool { method == "HEAD" }
+    /// HEAD responses have no body whatever their headers say (stored: read per request).
+    let expectsNoBody: Bool
 }
 
 extension CompiledRoute {
@@ -213,6 +213,7 @@ extension CompiledRoute {
             staticBytes = bytes
         }
         return CompiledRoute(name: route.name, method: route.method, head: headPieces, body: bodyPieces,
-                             sendsLength: sendsLength, staticBytes: staticBytes, usesSession: usesSession)
+                             sendsLength: sendsLength, staticBytes: staticBytes, usesSession: usesSession,
+                             expectsNoBody: route.method == "HEAD")
     }
 }
