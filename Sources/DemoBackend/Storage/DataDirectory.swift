@@ -1,5 +1,9 @@
 import Foundation
 import Glibc
+import Synchronization
+
+/// Numbers the seeding temp files of this process, so concurrent seeds (e.g. parallel tests) never share one.
+private let seedingAttempts = Atomic<UInt64>(0)
 
 /// Why the data directory could not be used. Every case names the path; none is ever "fixed" by overwriting a file.
 public enum DataDirectoryError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -62,7 +66,7 @@ public struct DataDirectory: Sendable {
     public static let defaultPath = ".dyno"
     /// The database file name inside the directory.
     public static let databaseFileName = "demo.sqlite"
-    /// Prefix of the temporary file a seed is built in (followed by the seeding process id).
+    /// Prefix of the temporary file a seed is built in (followed by `<pid>-<n>`: the seeding process and attempt).
     static let seedingPrefix = "demo.sqlite.seeding-"
 
     /// The directory path as given.
@@ -93,7 +97,8 @@ public struct DataDirectory: Sendable {
         }
         removeStaleSeedingFiles()
         let started = ContinuousClock.now
-        let temporary = (path as NSString).appendingPathComponent("\(Self.seedingPrefix)\(getpid())")
+        let temporary = (path as NSString).appendingPathComponent(
+            "\(Self.seedingPrefix)\(getpid())-\(seedingAttempts.add(1, ordering: .relaxed).newValue)")
         do {
             try seedFile(at: temporary, seeder: seeder, hashPassword: hashPassword, progress: progress)
         } catch {
