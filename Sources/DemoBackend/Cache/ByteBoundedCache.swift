@@ -1,0 +1,211 @@
+import Metrics
+import Synchronization
+
+/// An in-process cache bounded by bytes: least-recently-used eviction when over capacity, a TTL checked on read,
+/// single-flight loading (concurrent misses of one key run one load), and invalidation by key or by dependency that
+/// also covers loads still in flight.
+///
+/// Entries are spread over shards by key hash, each behind its own `Mutex`, so threads serving different keys rarely
+/// meet on a lock. Sizes are estimates supplied by the loader (plus a fixed per-entry overhead); capacity is divided
+/// evenly between the shards.
+///
+/// Invalidation rule: a writer changes the data first, then calls `invalidate` before it returns. An entry stored
+/// before the call is removed by it; a load that was in flight during it does not store its (possibly pre-write)
+/// value if the invalidation applies to it, and is not joined by callers arriving afterwards; a load that starts
+/// after it reads the new data.
+final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashable & Sendable>: Sendable {
+    /// Counters and gauges at one moment (counters since creation).
+    struct Statistics: Sendable, Equatable {
+        /// Lookups served from a stored entry.
+        var hits: UInt64 = 0
+        /// Lookups that found no fresh entry (each either loaded or waited for another caller's load).
+        var misses: UInt64 = 0
+        /// Misses that waited for a load already in flight instead of loading (part of `misses`).
+        var coalesced: UInt64 = 0
+        /// Entries dropped to stay within capacity.
+        var evictions: UInt64 = 0
+        /// Entries found past their TTL (dropped on read).
+        var expirations: UInt64 = 0
+        /// Entries dropped by `invalidate` and `removeAll`.
+        var invalidations: UInt64 = 0
+        /// Sum of the stored cost (DB statements) of every value served without loading it.
+        var queriesSaved: UInt64 = 0
+        var entries = 0
+        var bytes = 0
+        var capacityBytes = 0
+    }
+
+    /// Bytes charged per entry on top of the loader's estimate (slot, index and reverse-index bookkeeping).
+    static var entryOverheadBytes: Int { 96 }
+    /// Bytes charged per dependency of an entry (its place in the reverse index).
+    static var dependencyOverheadBytes: Int { 24 }
+
+    /// Total capacity (each shard holds `capacityBytes / shardCount`).
+    let capacityBytes: Int
+    let ttlNanoseconds: UInt64
+
+    private final class Shard: Sendable {
+        let state: Mutex<CacheShard<Key, Value, Dependency>>
+        init(capacityBytes: Int) { state = Mutex(CacheShard(capacityBytes: capacityBytes)) }
+    }
+
+    private enum Step: Sendable {
+        case hit(Value, cost: UInt64)
+        case wait(InFlightLoad<Value, Dependency>)
+        case load(InFlightLoad<Value, Dependency>, expired: Bool)
+    }
+
+    private let shards: [Shard]
+    private let clock: @Sendable () -> UInt64
+    private let hits = Counter()
+    private let misses = Counter()
+    private let coalesced = Counter()
+    private let evictions = Counter()
+    private let expirations = Counter()
+    private let invalidations = Counter()
+    private let queriesSaved = Counter()
+
+    /// - Parameters:
+    ///   - capacityBytes: bytes the cache may hold in total. Default 32 MiB.
+    ///   - ttl: how long a stored value may be served. Default 30 s.
+    ///   - shardCount: lock shards (rounded up to a power of two, at least 1). Default 16: with 2–8 serving threads,
+    ///     two requests rarely need the same shard at the same moment.
+    ///   - clock: monotonic nanoseconds (tests inject a manual clock to step TTLs without sleeping).
+    init(capacityBytes: Int = 32 << 20, ttl: Duration = .seconds(30), shardCount: Int = 16,
+         clock: @escaping @Sendable () -> UInt64 = { MonotonicClock.nanoseconds() }) {
+        var count = 1
+        while count < shardCount { count <<= 1 }
+        self.capacityBytes = max(0, capacityBytes)
+        let (seconds, attoseconds) = ttl.components
+        ttlNanoseconds = UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
+        shards = (0..<count).map { _ in Shard(capacityBytes: max(0, capacityBytes) / count) }
+        self.clock = clock
+    }
+
+    /// The value for `key`: from the cache when stored and fresh; otherwise from `load`, run by exactly one of the
+    /// callers that miss `key` concurrently (the others wait and share its value or its error). A loaded value is
+    /// stored unless an invalidation during the load applies to it; errors are never stored.
+    ///
+    /// `load` runs on the calling thread without any cache lock held. It must not ask this cache for the same key.
+    func value(forKey key: Key, load: () throws -> CacheLoad<Value, Dependency>) throws -> Value {
+        let shard = shards[shardIndex(key)]
+        let now = clock()
+        let step: Step = shard.state.withLock { s in
+            var expired = false
+            switch s.lookup(key, now: now) {
+            case .hit(let value, let cost): return .hit(value, cost: cost)
+            case .expired: expired = true
+            case .absent: break
+            }
+            if let flight = s.flights[key], flight.join() { return .wait(flight) }
+            // No load in flight, or one that an invalidation touched: start a new one (replacing it in the table;
+            // the old one still serves its own waiters but will not store).
+            let flight = InFlightLoad<Value, Dependency>()
+            s.flights[key] = flight
+            return .load(flight, expired: expired)
+        }
+        switch step {
+        case .hit(let value, let cost):
+            hits.increment()
+            queriesSaved.increment(by: cost)
+            return value
+        case .wait(let flight):
+            misses.increment()
+            coalesced.increment()
+            let loaded = try flight.wait().get()
+            queriesSaved.increment(by: loaded.cost)
+            return loaded.value
+        case .load(let flight, let expired):
+            misses.increment()
+            if expired { expirations.increment() }
+            let result: Result<CacheLoad<Value, Dependency>, any Error>
+            do { result = .success(try load()) } catch { result = .failure(error) }
+            let ttl = ttlNanoseconds
+            let clock = self.clock
+            let evicted = shard.state.withLock { s -> Int in
+                guard s.flights[key] === flight else { return 0 }   // replaced after an invalidation: don't store
+                s.flights[key] = nil
+                guard case .success(let loaded) = result, flight.mayStore(loaded) else { return 0 }
+                let bytes = loaded.bytes + Self.entryOverheadBytes
+                    + loaded.dependencies.count * Self.dependencyOverheadBytes
+                return s.insert(key, value: loaded.value, bytes: bytes, cost: loaded.cost,
+                                expiresAt: clock() &+ ttl, dependencies: loaded.dependencies).evicted
+            }
+            if evicted > 0 { evictions.increment(by: UInt64(evicted)) }
+            flight.complete(result)
+            return try result.get().value
+        }
+    }
+
+    /// Removes the entries of `keys` and every entry depending on one of `dependencies`, and makes sure loads in
+    /// flight for them do not store or hand their value to later callers. Call after the change is durable and
+    /// before reporting it done. Takes each shard lock at most once (all of them when `dependencies` is not empty).
+    func invalidate(keys: [Key] = [], dependencies: [Dependency] = []) {
+        if keys.isEmpty && dependencies.isEmpty { return }
+        var removed = 0
+        for (i, shard) in shards.enumerated() {
+            let mine = keys.filter { shardIndex($0) == i }
+            if mine.isEmpty && dependencies.isEmpty { continue }
+            removed += shard.state.withLock { s -> Int in
+                var n = 0
+                for key in mine {
+                    if s.remove(key) { n += 1 }
+                    s.flights[key]?.poison()
+                }
+                if !dependencies.isEmpty {
+                    for dependency in dependencies { n += s.removeDependents(of: dependency) }
+                    for flight in s.flights.values { flight.mark(dependencies) }
+                }
+                return n
+            }
+        }
+        if removed > 0 { invalidations.increment(by: UInt64(removed)) }
+    }
+
+    /// Removes every entry; loads in flight will not store.
+    func removeAll() {
+        var removed = 0
+        for shard in shards {
+            removed += shard.state.withLock { s -> Int in
+                let n = s.count
+                s.removeAll()
+                for flight in s.flights.values { flight.poison() }
+                return n
+            }
+        }
+        if removed > 0 { invalidations.increment(by: UInt64(removed)) }
+    }
+
+    /// Whether a value for `key` is stored (fresh or not). No side effects: for tests and diagnostics.
+    func contains(_ key: Key) -> Bool {
+        shards[shardIndex(key)].state.withLock { $0.contains(key) }
+    }
+
+    /// The load in flight for `key`, if any (tests coordinate on its waiters).
+    func inFlightLoad(forKey key: Key) -> InFlightLoad<Value, Dependency>? {
+        shards[shardIndex(key)].state.withLock { $0.flights[key] }
+    }
+
+    /// Counters and current size. Takes each shard lock briefly (cheap at the probe's 10 Hz).
+    var statistics: Statistics {
+        var stats = Statistics()
+        stats.hits = hits.value
+        stats.misses = misses.value
+        stats.coalesced = coalesced.value
+        stats.evictions = evictions.value
+        stats.expirations = expirations.value
+        stats.invalidations = invalidations.value
+        stats.queriesSaved = queriesSaved.value
+        stats.capacityBytes = capacityBytes
+        for shard in shards {
+            let (entries, bytes) = shard.state.withLock { ($0.count, $0.bytes) }
+            stats.entries += entries
+            stats.bytes += bytes
+        }
+        return stats
+    }
+
+    private func shardIndex(_ key: Key) -> Int {
+        key.hashValue & (shards.count - 1)
+    }
+}

@@ -1,0 +1,79 @@
+/// What `CachingConduitStore` caches: keys, values and the dependencies invalidation works with.
+
+/// A cached read. All cached reads are anonymous (viewer nil), so the key carries no viewer.
+enum ConduitCacheKey: Hashable, Sendable {
+    case article(slug: String)
+    case comments(slug: String)
+    case profile(username: String)
+    case tags
+    case articles(ListKey)
+
+    /// The filters and page of a cached `GET /api/articles` (never a feed: feeds are per user).
+    struct ListKey: Hashable, Sendable {
+        var tag: String?
+        var author: String?
+        var favoritedBy: String?
+        var limit: Int
+        var offset: Int
+    }
+
+    /// Estimated bytes of the key as stored (strings counted by UTF-8 length).
+    var estimatedBytes: Int {
+        switch self {
+        case .article(let s), .comments(let s), .profile(let s): return 16 + ConduitCacheValue.bytes(s)
+        case .tags: return 16
+        case .articles(let k):
+            return 48 + ConduitCacheValue.bytes(k.tag) + ConduitCacheValue.bytes(k.author)
+                + ConduitCacheValue.bytes(k.favoritedBy)
+        }
+    }
+}
+
+/// A cached value (one case per kind of key).
+enum ConduitCacheValue: Sendable {
+    case article(Article)
+    case page(ArticlePage)
+    case comments([Comment])
+    case profile(Profile)
+    case tags([String])
+
+    /// Estimated heap footprint: UTF-8 bytes of every string plus fixed overheads for structs and arrays. An
+    /// estimate (Swift's real layout differs per string), good enough to bound memory within a small factor.
+    var estimatedBytes: Int {
+        switch self {
+        case .article(let a): return Self.bytes(a)
+        case .page(let p): return 32 + p.articles.reduce(0) { $0 + Self.bytes($1) }
+        case .comments(let list): return 32 + list.reduce(0) { $0 + 40 + Self.bytes($1.body) + Self.bytes($1.author) }
+        case .profile(let p): return Self.bytes(p)
+        case .tags(let names): return 32 + names.reduce(0) { $0 + Self.bytes($1) }
+        }
+    }
+
+    /// A string: its 16-byte struct plus its UTF-8 bytes when too long to be stored inline (15 bytes).
+    static func bytes(_ s: String) -> Int {
+        let n = s.utf8.count
+        return n > 15 ? 16 + 32 + n : 16
+    }
+
+    static func bytes(_ s: String?) -> Int { s.map(bytes) ?? 16 }
+
+    static func bytes(_ p: Profile) -> Int {
+        16 + bytes(p.username) + bytes(p.bio) + bytes(p.image)
+    }
+
+    static func bytes(_ a: Article) -> Int {
+        64 + bytes(a.slug) + bytes(a.title) + bytes(a.description) + bytes(a.body)
+            + 32 + a.tagList.reduce(0) { $0 + bytes($1) } + bytes(a.author)
+    }
+}
+
+/// What cached values are computed from; a write invalidates the dependencies it changed.
+enum ConduitCacheDependency: Hashable, Sendable {
+    /// Any cached value showing this article (its entry by slug and every list page containing it).
+    case article(id: Int64)
+    /// Every list page (which articles match a filter and their count: changed by creating or deleting an article,
+    /// or by changing an article's tags).
+    case allLists
+    /// Every list page filtered by `favorited` (changed by any favorite or unfavorite).
+    case favoritedLists
+}
