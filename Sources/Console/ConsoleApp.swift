@@ -20,6 +20,23 @@ public struct ConsoleOptions: Sendable {
     }
 }
 
+/// What one console run cost, for measuring the console itself (render cost, missed ticks).
+public struct ConsoleRunStatistics: Sendable, Equatable {
+    /// Frames drawn and refreshed.
+    public var frames = 0
+    /// Distinct snapshots ingested.
+    public var snapshots = 0
+    /// Snapshots published but never seen (the poll was too slow).
+    public var missedSnapshots = 0
+    /// CPU time of the console's thread (input, ingest, render), seconds.
+    public var cpuSeconds = 0.0
+    /// Wall-clock duration of the run, seconds.
+    public var wallSeconds = 0.0
+    public init() {}
+    /// CPU time as a fraction of one core over the run.
+    public var cpuShare: Double { wallSeconds > 0 ? cpuSeconds / wallSeconds : 0 }
+}
+
 /// Set while ncurses owns the terminal, so an `exit()` from anywhere still restores it (see `restoreAtExit`).
 private let terminalOwned = Atomic<Bool>(false)
 private let atExitRegistered = Atomic<Bool>(false)
@@ -39,6 +56,12 @@ public enum ConsoleApp {
     /// Runs the console and returns the process exit code: 0 after `q`, 2 when there is no terminal,
     /// 128 + signal number after SIGINT/SIGTERM/SIGHUP.
     public static func run(session: ConsoleSession, options: ConsoleOptions = ConsoleOptions()) -> Int32 {
+        run(session: session, options: options, statistics: nil)
+    }
+
+    /// As `run(session:options:)`, and hands what the run cost to `statistics` after the terminal is restored.
+    public static func run(session: ConsoleSession, options: ConsoleOptions,
+                           statistics: ((ConsoleRunStatistics) -> Void)?) -> Int32 {
         setlocale(LC_ALL, "")
         guard isatty(STDOUT_FILENO) == 1, isatty(STDIN_FILENO) == 1 else {
             printError(notATerminalMessage)
@@ -78,7 +101,11 @@ public enum ConsoleApp {
 
         let canvas = NcursesCanvas(glyphs: glyphs, color: color)
         var loop = RenderLoop(session: session, canvas: canvas, fps: options.framesPerSecond)
+        let startWall = MonotonicClock.nanoseconds(), startCPU = threadCPUNanoseconds()
         let code = loop.run()
+        loop.stats.cpuSeconds = Double(threadCPUNanoseconds() - startCPU) / 1e9
+        loop.stats.wallSeconds = Double(MonotonicClock.nanoseconds() - startWall) / 1e9
+        loop.stats.missedSnapshots = loop.model.missedSnapshots
 
         // Restore first, then anything that was printed meanwhile.
         endwin()
@@ -86,7 +113,17 @@ public enum ConsoleApp {
         delscreen(screen)
         dyno_terminal_guard_remove()
         stderrCapture.restore()
+        statistics?(loop.stats)
         return code
+    }
+
+    /// An ncurses key code as a console key (nil for keys the console ignores).
+    static func decodeKey(_ ch: Int32) -> ConsoleKey? { RenderLoop.decode(ch) }
+
+    static func threadCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     static func printError(_ message: String) {
@@ -97,11 +134,12 @@ public enum ConsoleApp {
 
 /// The loop: read keys without blocking rendering, ingest every new snapshot, draw at most `fps` frames per
 /// second and only when something changed.
-private struct RenderLoop {
+struct RenderLoop {
     let session: ConsoleSession
     let canvas: NcursesCanvas
     let frameNanoseconds: UInt64
     var model: ConsoleModel
+    var stats = ConsoleRunStatistics()
 
     init(session: ConsoleSession, canvas: NcursesCanvas, fps: Double) {
         self.session = session
@@ -142,6 +180,7 @@ private struct RenderLoop {
             if let s = session.latestSnapshot, s.sequence != lastSequence {
                 lastSequence = s.sequence
                 model.ingest(s)
+                stats.snapshots += 1
                 dirty = true
             }
             let finished = session.isFinished
@@ -150,6 +189,7 @@ private struct RenderLoop {
             if dirty, t >= nextFrame {
                 ConsoleRenderer.draw(model, knobs: knobs, on: canvas, finished: finished)
                 canvas.refresh()
+                stats.frames += 1
                 dirty = false
                 nextFrame = t + frameNanoseconds
             }

@@ -87,14 +87,15 @@ extension ConsoleModel {
             return []
         case "w":
             windowMode = windowMode == .rolling ? .wholeRun : .rolling
+            refreshShownSummary()
             setFlash("latency window: \(windowLabel)")
             return []
         case "<", ",", ">", ".":
             let choices = Self.windowChoices
             let i = choices.firstIndex(where: { $0 >= windowSeconds }) ?? choices.count - 1
             let j = (c == "<" || c == ",") ? max(i - 1, 0) : min(i + 1, choices.count - 1)
-            setWindow(seconds: choices[j])
             windowMode = .rolling
+            setWindow(seconds: choices[j])
             setFlash("latency window: \(windowLabel)")
             return []
         case "s":

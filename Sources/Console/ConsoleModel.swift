@@ -47,6 +47,8 @@ public struct ConsoleModel: Sendable {
     /// The rolling window's union, recomputed once per completed second (or when the window changes).
     public private(set) var windowCorrected = LatencyHistogram()
     public private(set) var windowService = LatencyHistogram()
+    /// Percentiles of `shownLatency`, computed when it changes (not per frame: each is a scan of the histogram).
+    public private(set) var shownSummary = (corrected: LatencySummary(), service: LatencySummary())
     /// Per-route figures of the last completed second.
     public private(set) var routeSeconds: [String: RouteSecond] = [:]
 
@@ -115,6 +117,7 @@ public struct ConsoleModel: Sendable {
             secondRoutes[r.name, default: LatencyHistogram()].merge(r.latencyInterval)
         }
         latest = s
+        if windowMode == .wholeRun { refreshShownSummary() }
         if flash != nil, s.elapsedSeconds >= flashUntil { flash = nil }
     }
 
@@ -168,6 +171,13 @@ public struct ConsoleModel: Sendable {
 
     private mutating func recomputeWindow() {
         (windowCorrected, windowService) = rolling.merged(lastSeconds: windowSeconds)
+        refreshShownSummary()
+    }
+
+    /// Recomputes `shownSummary` (after the window, its mode or the run's totals changed).
+    mutating func refreshShownSummary() {
+        let (c, s) = shownLatency
+        shownSummary = (c.summary, s.summary)
     }
 
     /// Forgets everything derived from snapshots (after a statistics reset or a new run); view state stays.
@@ -181,6 +191,7 @@ public struct ConsoleModel: Sendable {
         routeSeconds = [:]
         mark = nil
         latest = nil
+        shownSummary = (LatencySummary(), LatencySummary())
     }
 
     // MARK: - derived views

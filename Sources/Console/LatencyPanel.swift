@@ -14,7 +14,7 @@ enum LatencyPanel {
             canvas.put(why, in: r, row: 0, style: .muted)
             return
         }
-        let c = corrected.summary, s = service.summary
+        let (c, s) = ctx.model.shownSummary
         // Table at the right when there is room for a useful histogram beside it, else the table alone.
         let histWidth = r.width - tableWidth - 2
         let table = histWidth >= 12
