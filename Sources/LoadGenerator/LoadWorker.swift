@@ -77,6 +77,8 @@ struct LoadWorker {
     private var inFlight = 0
     private var openConnections = 0
     private var nextScan = UInt64.max            // closed model: earliest readyAt of a waiting user
+    private var activeSlots = 0                  // closed model: users are a prefix of the slots (slot i = user i·lanes+lane)
+    private var usedSlots = 0                    // slots that ever had a connection: the timeout scan's range
     private var lastFlush: UInt64 = 0
     private var lastWaitEnd: UInt64 = 0
     private var draining = false
@@ -101,6 +103,7 @@ struct LoadWorker {
                 slots.append(slot)
             }
             freeSlots = Array((0..<connections).reversed())
+            usedSlots = connections
         case .closed(_, let maxUsers):
             // Slot i is user i·lanes + lane; capacity for every user this worker may ever run.
             let mine = (maxUsers - config.lane + config.lanes - 1) / config.lanes
@@ -168,7 +171,11 @@ struct LoadWorker {
             dispatcher = d
         }
         if case .closed = config.model {
-            for i in slots.indices {
+            let previouslyActive = activeSlots
+            activeSlots = slots.count
+            while activeSlots > 0 && slots[activeSlots - 1].user >= state.users { activeSlots -= 1 }
+            usedSlots = max(usedSlots, activeSlots)
+            for i in 0..<max(previouslyActive, activeSlots) {
                 let shouldBeActive = slots[i].user < state.users
                 if shouldBeActive && !slots[i].active {
                     slots[i].active = true
@@ -182,7 +189,7 @@ struct LoadWorker {
                 }
             }
             if wasPaused && !paused {
-                for i in slots.indices where slots[i].active && slots[i].readyAt != .max { slots[i].readyAt = now }
+                for i in 0..<activeSlots where slots[i].active && slots[i].readyAt != .max { slots[i].readyAt = now }
                 nextScan = now
             }
         }
@@ -201,7 +208,7 @@ struct LoadWorker {
             dispatcher = d
         } else if now >= nextScan && !paused {
             var earliest = UInt64.max
-            for i in slots.indices where slots[i].active && slots[i].readyAt != .max {
+            for i in 0..<activeSlots where slots[i].active && slots[i].readyAt != .max {
                 if slots[i].readyAt <= now {
                     let intended = slots[i].readyAt
                     slots[i].readyAt = .max
@@ -454,7 +461,7 @@ struct LoadWorker {
     }
 
     private mutating func expireTimeouts(now: UInt64) {
-        for i in slots.indices where slots[i].deadline <= now {
+        for i in 0..<usedSlots where slots[i].deadline <= now {
             let phase = slots[i].phase
             if phase == .connecting || phase == .writing || phase == .awaiting {
                 fail(i, .timeout, now: now)

@@ -6,7 +6,8 @@ import Testing
 ///
 ///     DYNO_BENCH_URL=http://127.0.0.1:18181/index.json swift test -c release --filter LoadGeneratorBenchmark
 ///
-/// Optional: DYNO_BENCH_USERS (default 64), DYNO_BENCH_SECONDS (default 10), DYNO_BENCH_THREADS (default: cores).
+/// Optional: DYNO_BENCH_USERS (default 64), DYNO_BENCH_SECONDS (default 10), DYNO_BENCH_THREADS (default: cores),
+/// DYNO_BENCH_RATE (switches to the open model at that rate, with DYNO_BENCH_USERS connections).
 @Suite struct LoadGeneratorBenchmark {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DYNO_BENCH_URL"] != nil, "set DYNO_BENCH_URL to run"))
     func closedModelMaximumRate() async throws {
@@ -20,18 +21,26 @@ import Testing
         let slash = afterScheme.firstIndex(of: "/") ?? afterScheme.endIndex
         let target = try TargetAddress(url: "http://" + afterScheme[..<slash])
         let path = slash == afterScheme.endIndex ? "/" : String(afterScheme[slash...])
-        let plan = LoadPlan(target: target, model: .closed(users: users, thinkTime: .zero),
-                            routes: [RoutePlan(name: "bench", path: path)], threads: threads)
+        let model: LoadModelPlan
+        if let rate = Double(env["DYNO_BENCH_RATE"] ?? "") {
+            model = .open(try .constant(rate))
+        } else {
+            model = .closed(users: users, thinkTime: .zero)
+        }
+        let plan = LoadPlan(target: target, model: model, routes: [RoutePlan(name: "bench", path: path)],
+                            connections: users, threads: threads)
         let generator = try LoadGenerator(plan: plan)
         try generator.prepare()
         let clock = ContinuousClock()
         let begin = clock.now
         generator.start()
-        var maxBusy = "n/a"
+        var limits: [String: Int] = [:]
+        var maxLag = 0.0
         while clock.now - begin < .seconds(seconds) {
-            try await Task.sleep(for: .milliseconds(500))
-            let tick = generator.collect()
-            maxBusy = tick.load.generator.limitedBy ?? "-"
+            try await Task.sleep(for: .milliseconds(100))   // the aggregator's tick, as the Engine will do
+            let health = generator.collect().load.generator
+            limits[health.limitedBy ?? "-", default: 0] += 1
+            maxLag = max(maxLag, health.lagSeconds)
         }
         generator.stop()
         let elapsed = clock.now - begin
@@ -43,7 +52,9 @@ import Testing
             [bench] \(url) users=\(users) threads=\(threads) \(String(format: "%.2f", secs)) s: \
             completed=\(total.completed) errors=\(total.errors) \
             rate=\(String(format: "%.0f", Double(total.completed) / secs)) rps \
-            p50=\(summary.p50 / 1000) µs p99=\(summary.p99 / 1000) µs limitedBy=\(maxBusy) \
+            p50=\(summary.p50 / 1000) µs p99=\(summary.p99 / 1000) µs \
+            service p50=\(tick.load.serviceTotal.percentile(50) / 1000) µs max lag=\(String(format: "%.1f", maxLag * 1000)) ms \
+            ticks by limit=\(limits) \
             statuses=\(total.statusCounts) transport=\(total.transportErrors)
             """)
         #expect(total.completed > 0)

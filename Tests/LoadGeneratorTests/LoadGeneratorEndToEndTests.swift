@@ -169,6 +169,26 @@ private func expectConsistent(_ tick: LoadTick) {
         if case .closed(let users, _) = generator.collect().load.model { #expect(users == 0) }
     }
 
+    @Test func setUsersAddsAndRemovesVirtualUsers() async throws {
+        let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
+        defer { server.stop() }
+        let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
+                            model: .closed(users: 1, thinkTime: .zero), routes: [RoutePlan(name: "r", path: "/")],
+                            threads: 2)
+        let generator = try LoadGenerator(plan: plan)
+        try generator.prepare()
+        generator.start()
+        defer { generator.stop() }
+        #expect(await waitUntil { generator.collect().load.total.completed >= 10 })
+        generator.setUsers(5)
+        // Four more users, each with its own connection, on both workers.
+        #expect(await waitUntil { generator.collect().load.openConnections == 5 })
+        #expect(server.connections == 1 + 5)
+        generator.setUsers(2)
+        #expect(await waitUntil { generator.collect().load.openConnections == 2 })
+        if case .closed(let users, _) = generator.collect().load.model { #expect(users == 2) }
+    }
+
     @Test func tooFewConnectionsForTheRateIsReportedAsGeneratorLag() async throws {
         let server = try LoadTestServer { _ in .silent }
         defer { server.stop() }
