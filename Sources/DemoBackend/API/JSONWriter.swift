@@ -5,22 +5,36 @@
 /// are inserted automatically between members/elements; `beginObject`/`endObject` must balance).
 struct JSONWriter {
     private(set) var bytes: [UInt8]
-    /// Per nesting level: has the current container already got a member (so the next one needs a comma)?
-    private var needsComma: [Bool] = []
+    /// Bit `depth - 1`: has the innermost open container already got a member (so the next one needs a comma)?
+    /// A bit stack instead of an array: no allocation besides the output buffer.
+    private var hasMember: UInt64 = 0
+    private var depth = 0
     private var afterKey = false
+    /// Deepest nesting supported (the bit stack's width); Conduit bodies nest 4 levels.
+    static let maxDepth = 64
 
     init(capacity: Int = 1024) {
         bytes = []
         bytes.reserveCapacity(capacity)
-        needsComma.reserveCapacity(8)
     }
 
     // MARK: Structure
 
-    mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
-    mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
-    mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
-    mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+    mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); push() }
+    mutating func endObject() { pop(); bytes.append(UInt8(ascii: "}")) }
+    mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); push() }
+    mutating func endArray() { pop(); bytes.append(UInt8(ascii: "]")) }
+
+    private mutating func push() {
+        precondition(depth < Self.maxDepth, "JSONWriter: nesting deeper than \(Self.maxDepth)")
+        depth += 1
+        hasMember &= ~(1 << UInt64(depth - 1))
+    }
+
+    private mutating func pop() {
+        precondition(depth > 0, "JSONWriter: end without begin")
+        depth -= 1
+    }
 
     /// Writes `"name":`; the next value written belongs to it.
     mutating func key(_ name: StaticString) {
@@ -119,8 +133,9 @@ struct JSONWriter {
     @inline(__always)
     private mutating func separate() {
         if afterKey { afterKey = false; return }
-        guard let last = needsComma.last else { return }
-        if last { bytes.append(UInt8(ascii: ",")) } else { needsComma[needsComma.count - 1] = true }
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if hasMember & bit != 0 { bytes.append(UInt8(ascii: ",")) } else { hasMember |= bit }
     }
 
     private mutating func appendPadded(_ value: Int, width: Int) {

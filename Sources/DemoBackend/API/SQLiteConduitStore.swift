@@ -51,7 +51,9 @@ struct SQLiteConduitStore: ConduitStore {
         try context.withConnection(provider) { db in
             try db.transaction {
                 let s = try db.prepare("INSERT INTO users (username, email, password_hash) VALUES (?1, ?2, ?3)")
-                try s.bind(.text(username), .text(email), .text(passwordHash))
+                try s.bind(.text(username), at: 1)
+                try s.bind(.text(email), at: 2)
+                try s.bind(.text(passwordHash), at: 3)
                 do { try s.run() } catch let error as SQLiteError { throw Self.mapUnique(error) }
                 return UserRecord(id: db.lastInsertRowID, username: username, email: email, passwordHash: passwordHash,
                                   bio: nil, image: nil)
@@ -70,10 +72,14 @@ struct SQLiteConduitStore: ConduitStore {
                         bio = CASE WHEN ?4 THEN ?5 ELSE bio END, image = CASE WHEN ?6 THEN ?7 ELSE image END
                     WHERE id = ?8
                     """)
-                try s.bind(.optionalText(changes.email), .optionalText(changes.username),
-                           .optionalText(changes.passwordHash),
-                           .int(changes.bio == nil ? 0 : 1), .optionalText(changes.bio ?? nil),
-                           .int(changes.image == nil ? 0 : 1), .optionalText(changes.image ?? nil), .int(id))
+                try s.bind(.optionalText(changes.email), at: 1)
+                try s.bind(.optionalText(changes.username), at: 2)
+                try s.bind(.optionalText(changes.passwordHash), at: 3)
+                try s.bind(.int(changes.bio == nil ? 0 : 1), at: 4)
+                try s.bind(.optionalText(changes.bio ?? nil), at: 5)
+                try s.bind(.int(changes.image == nil ? 0 : 1), at: 6)
+                try s.bind(.optionalText(changes.image ?? nil), at: 7)
+                try s.bind(.int(id), at: 8)
                 do { try s.run() } catch let error as SQLiteError { throw Self.mapUnique(error) }
                 guard let user = try Self.user(id: id, db) else { throw APIError.tokenInvalid }
                 return user
@@ -101,7 +107,8 @@ struct SQLiteConduitStore: ConduitStore {
                 EXISTS(SELECT 1 FROM follows WHERE follower_id = ?2 AND followee_id = users.id)
             FROM users WHERE username = ?1
             """)
-        try s.bind(.text(username), viewerID.map(SQLiteValue.int) ?? .null)
+        try s.bind(.text(username), at: 1)
+        try s.bind(viewerID.map(SQLiteValue.int) ?? .null, at: 2)
         guard let p = try s.firstRow({ Profile(id: $0.int(0), username: $0.text(1), bio: $0.optionalText(2),
                                                image: $0.optionalText(3), following: $0.int(4) != 0) })
         else { throw APIError.profileNotFound }
@@ -115,7 +122,8 @@ struct SQLiteConduitStore: ConduitStore {
                 let s = try db.prepare(following
                     ? "INSERT OR IGNORE INTO follows (follower_id, followee_id) VALUES (?1, ?2)"
                     : "DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2")
-                try s.bind(.int(followerID), .int(target.id))
+                try s.bind(.int(followerID), at: 1)
+                try s.bind(.int(target.id), at: 2)
                 try s.run()
                 var result = target
                 result.following = following
@@ -294,8 +302,13 @@ struct SQLiteConduitStore: ConduitStore {
                     INSERT INTO articles (id, slug, title, description, body, author_id, created_at, updated_at)
                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
                     """)
-                try insert.bind(.int(id), .text(slug), .text(article.title), .text(article.description),
-                                .text(article.body), .int(authorID), .int(stamp))
+                try insert.bind(.int(id), at: 1)
+                try insert.bind(.text(slug), at: 2)
+                try insert.bind(.text(article.title), at: 3)
+                try insert.bind(.text(article.description), at: 4)
+                try insert.bind(.text(article.body), at: 5)
+                try insert.bind(.int(authorID), at: 6)
+                try insert.bind(.int(stamp), at: 7)
                 try insert.run()
                 try Self.setTags(article.tagList, articleID: id, db)
                 return try Self.article(slug: slug, viewerID: authorID, db)
@@ -309,7 +322,8 @@ struct SQLiteConduitStore: ConduitStore {
             try addTag.bind(.text(tag), at: 1)
             try addTag.run()
             let link = try db.prepare("INSERT OR IGNORE INTO article_tags (article_id, tag_id) SELECT ?1, id FROM tags WHERE name = ?2")
-            try link.bind(.int(articleID), .text(tag))
+            try link.bind(.int(articleID), at: 1)
+            try link.bind(.text(tag), at: 2)
             try link.run()
         }
     }
@@ -326,8 +340,12 @@ struct SQLiteConduitStore: ConduitStore {
                     UPDATE articles SET slug = ?1, title = coalesce(?2, title), description = coalesce(?3, description),
                         body = coalesce(?4, body), updated_at = ?5 WHERE id = ?6
                     """)
-                try s.bind(.text(newSlug), .optionalText(changes.title), .optionalText(changes.description),
-                           .optionalText(changes.body), .int(stamp), .int(owner.id))
+                try s.bind(.text(newSlug), at: 1)
+                try s.bind(.optionalText(changes.title), at: 2)
+                try s.bind(.optionalText(changes.description), at: 3)
+                try s.bind(.optionalText(changes.body), at: 4)
+                try s.bind(.int(stamp), at: 5)
+                try s.bind(.int(owner.id), at: 6)
                 try s.run()
                 if let tags = changes.tagList {
                     let clear = try db.prepare("DELETE FROM article_tags WHERE article_id = ?1")
@@ -360,7 +378,8 @@ struct SQLiteConduitStore: ConduitStore {
                 let s = try db.prepare(favorite
                     ? "INSERT OR IGNORE INTO favorites (user_id, article_id) VALUES (?1, ?2)"
                     : "DELETE FROM favorites WHERE user_id = ?1 AND article_id = ?2")
-                try s.bind(.int(userID), .int(owner.id))
+                try s.bind(.int(userID), at: 1)
+                try s.bind(.int(owner.id), at: 2)
                 try s.run()
                 return try Self.article(slug: slug, viewerID: userID, db)
             }
@@ -387,7 +406,8 @@ struct SQLiteConduitStore: ConduitStore {
                 let owner = try Self.articleOwner(slug: slug, db)
                 // Newest first, like the article lists.
                 let s = try db.prepare(Self.commentSQL + " WHERE c.article_id = ?2 ORDER BY c.created_at DESC, c.id DESC")
-                try s.bind(viewerID.map(SQLiteValue.int) ?? .null, .int(owner.id))
+                try s.bind(viewerID.map(SQLiteValue.int) ?? .null, at: 1)
+                try s.bind(.int(owner.id), at: 2)
                 return try s.rows(Self.readComment)
             }
         }
@@ -401,11 +421,15 @@ struct SQLiteConduitStore: ConduitStore {
                 let insert = try db.prepare("""
                     INSERT INTO comments (article_id, author_id, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
                     """)
-                try insert.bind(.int(owner.id), .int(authorID), .text(body), .int(stamp))
+                try insert.bind(.int(owner.id), at: 1)
+                try insert.bind(.int(authorID), at: 2)
+                try insert.bind(.text(body), at: 3)
+                try insert.bind(.int(stamp), at: 4)
                 try insert.run()
                 let id = db.lastInsertRowID
                 let s = try db.prepare(Self.commentSQL + " WHERE c.id = ?2")
-                try s.bind(.int(authorID), .int(id))
+                try s.bind(.int(authorID), at: 1)
+                try s.bind(.int(id), at: 2)
                 guard let comment = try s.firstRow(Self.readComment) else { throw APIError.commentNotFound }
                 return comment
             }
@@ -417,7 +441,8 @@ struct SQLiteConduitStore: ConduitStore {
             try db.transaction {
                 let owner = try Self.articleOwner(slug: slug, db)
                 let find = try db.prepare("SELECT author_id FROM comments WHERE id = ?1 AND article_id = ?2")
-                try find.bind(.int(commentID), .int(owner.id))
+                try find.bind(.int(commentID), at: 1)
+                try find.bind(.int(owner.id), at: 2)
                 guard let author = try find.firstRow({ $0.int(0) }) else { throw APIError.commentNotFound }
                 guard author == editorID else { throw APIError.forbidden("comment") }
                 let s = try db.prepare("DELETE FROM comments WHERE id = ?1")
