@@ -63,6 +63,8 @@ public final class DemoBackend: Sendable {
     private let server: HTTPServer
     private let indexes: IndexKnobWorker
     private let busySample = Mutex<(atNanoseconds: UInt64, busyNanoseconds: UInt64)>((0, 0))
+    /// Set by `stop()`: the knob observer (registered on a registry that outlives this backend) then does nothing.
+    private let stopped: StopFlag
 
     /// Opens or seeds the database (progress lines like "seeding articles 40000/100000"), reads or creates the token
     /// secret, and builds the routes. Nothing listens until `start()`.
@@ -97,7 +99,10 @@ public final class DemoBackend: Sendable {
         }
         // Knob changes from anywhere (console, profile, PUT /debug/knobs) reach the backend here.
         let indexes = self.indexes
+        let stopped = StopFlag()
+        self.stopped = stopped
         knobs.observe { changes in
+            guard !stopped.isSet else { return }
             if changes.contains(where: { $0.id == "pool" || $0.id == "pool_size" }) {
                 provider.setMode(Self.poolMode(knobRegistry))
             }
@@ -116,6 +121,7 @@ public final class DemoBackend: Sendable {
     /// Graceful stop: stops accepting, lets in-flight requests finish, waits for a running index build, closes
     /// the database connections.
     public func stop() {
+        stopped.set()
         server.stop()
         indexes.waitUntilIdle()
         provider.closeIdleConnections()
@@ -168,6 +174,13 @@ public final class DemoBackend: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A one-way flag shared with the knob observer.
+    final class StopFlag: Sendable {
+        private let value = Atomic<Bool>(false)
+        var isSet: Bool { value.load(ordering: .acquiring) }
+        func set() { value.store(true, ordering: .releasing) }
+    }
 
     static func poolMode(_ knobs: KnobRegistry) -> ConnectionProvider.PoolMode {
         if knobs["pool"]?.value == "per-request" { return .perRequest }
