@@ -176,7 +176,8 @@ public enum Commands {
             rows.append([d.id, d.allowedDescription, d.defaultValue, d.naiveValue, d.optimizedValue,
                          d.key.map(String.init) ?? "-", d.summary])
         }
-        return SummaryTable.table(header: ["knob", "values", "default", "naive", "optimized", "key", "what it changes"], rows: rows)
+        return SummaryTable.table(header: ["knob", "values", "default", "naive", "optimized", "key", "what it changes"],
+                                  rows: rows, leftAligned: Set(0...6))
             + "\nSet with --preset naive|optimized, --knob ID=VALUE, a profile, the console keys, or PUT /debug/knobs.\n"
     }
 }

@@ -58,15 +58,16 @@ public enum SummaryTable {
         }
     }
 
-    /// Left-aligned first column, right-aligned numbers.
-    static func table(header: [String], rows: [[String]]) -> String {
+    /// Left-aligned first column (and any in `leftAligned`), right-aligned numbers.
+    static func table(header: [String], rows: [[String]], leftAligned: Set<Int> = [0]) -> String {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
+            let text = cells.enumerated().map { i, cell in
                 let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return i == 0 ? cell + pad : pad + cell
-            }.joined(separator: "  ") + "\n"
+                return leftAligned.contains(i) ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+            return String(text.reversed().drop(while: { $0 == " " }).reversed()) + "\n"
         }
         return line(header) + rows.map(line).joined()
     }
