@@ -69,7 +69,9 @@ struct LoadWorker {
     private var renderer: RequestRenderer
     private var slots: [ConnectionSlot] = []
     private var stats: WorkerStats
-    private var dispatcher: OpenDispatcher?
+    /// Open model: the worker's share of the schedule (mutated in place; never copied, so nested calls agree).
+    private var dispatcher: OpenDispatcher
+    private let isOpen: Bool
     private var freeSlots: [Int] = []
     private var readBuffer: UnsafeMutableRawBufferPointer
     private var seenGeneration: UInt64 = .max
@@ -96,6 +98,7 @@ struct LoadWorker {
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         switch config.model {
         case .open(let connections, let epoch):
+            isOpen = true
             dispatcher = OpenDispatcher(epoch: epoch, lane: config.lane, lanes: config.lanes)
             for i in 0..<connections {
                 var slot = ConnectionSlot(user: i * config.lanes + config.lane)
@@ -105,6 +108,9 @@ struct LoadWorker {
             freeSlots = Array((0..<connections).reversed())
             usedSlots = connections
         case .closed(_, let maxUsers):
+            isOpen = false
+            dispatcher = OpenDispatcher(epoch: ScheduleEpoch(schedule: nil, origin: 0, startIndex: 0),
+                                        lane: config.lane, lanes: config.lanes)
             // Slot i is user i·lanes + lane; capacity for every user this worker may ever run.
             let mine = (maxUsers - config.lane + config.lanes - 1) / config.lanes
             for i in 0..<max(0, mine) { slots.append(ConnectionSlot(user: i * config.lanes + config.lane)) }
@@ -137,7 +143,7 @@ struct LoadWorker {
             // Sleep until the next thing due: an arrival (if a connection is free), a user's ready time, a timeout
             // check (if anything is in flight), or the longest wait.
             var wakeAt = now &+ Self.longestWait
-            if !draining, let d = dispatcher, !freeSlots.isEmpty, let t = d.nextIntendedTime { wakeAt = min(wakeAt, t) }
+            if isOpen && !draining && !freeSlots.isEmpty, let t = dispatcher.nextIntendedTime { wakeAt = min(wakeAt, t) }
             if !draining && !paused { wakeAt = min(wakeAt, nextScan) }
             if inFlight > 0 { wakeAt = min(wakeAt, nextTimeoutScan) }
             let timeout = wakeAt > now ? Int64(wakeAt - now) : 0
@@ -166,9 +172,8 @@ struct LoadWorker {
         let state = config.control.read()
         let wasPaused = paused
         paused = state.paused
-        if var d = dispatcher, let epoch = state.epoch {
-            d.change(to: epoch, at: state.switchAt)
-            dispatcher = d
+        if isOpen, let epoch = state.epoch {
+            dispatcher.change(to: epoch, at: state.switchAt)
         }
         if case .closed = config.model {
             let previouslyActive = activeSlots
@@ -197,15 +202,14 @@ struct LoadWorker {
 
     /// Starts every request that is due and has a connection.
     private mutating func dispatch(now: UInt64) {
-        if var d = dispatcher {
-            while !freeSlots.isEmpty, let intended = d.takeDue(now: now) {
+        if isOpen {
+            while !freeSlots.isEmpty, let intended = dispatcher.takeDue(now: now) {
                 let slot = freeSlots.removeLast()
                 slots[slot].free = false
                 startRequest(slot, intended: intended, now: now)
             }
-            if d.hasDue(now: now) { stats.connectionStarved &+= 1 }
-            stats.maxLagNanos = max(stats.maxLagNanos, d.lag(now: now))
-            dispatcher = d
+            if dispatcher.hasDue(now: now) { stats.connectionStarved &+= 1 }
+            stats.maxLagNanos = max(stats.maxLagNanos, dispatcher.lag(now: now))
         } else if now >= nextScan && !paused {
             var earliest = UInt64.max
             for i in 0..<activeSlots where slots[i].active && slots[i].readyAt != .max {
@@ -423,12 +427,12 @@ struct LoadWorker {
 
     /// The slot's request is over: give the connection its next request, or return it to the pool.
     private mutating func finished(_ slot: Int, now: UInt64, afterError: Bool) {
-        if var d = dispatcher {
-            if !draining, let intended = d.takeDue(now: now) {
-                dispatcher = d
+        if isOpen {
+            // After an error the slot goes back to the pool instead of starting the next request here: a target
+            // that refuses at once would otherwise recurse through fail → finished → start for every due arrival.
+            if !afterError && !draining, let intended = dispatcher.takeDue(now: now) {
                 startRequest(slot, intended: intended, now: now)
             } else {
-                dispatcher = d
                 slots[slot].free = true
                 freeSlots.append(slot)
             }

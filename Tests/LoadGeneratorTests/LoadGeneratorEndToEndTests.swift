@@ -106,6 +106,24 @@ private func expectConsistent(_ tick: LoadTick) {
         #expect(byName["ok"]!.transportErrors.isEmpty)
     }
 
+    @Test func targetGoingAwayMidRunIsCountedAsRefusedOrReset() async throws {
+        let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
+        let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
+                            model: .open(try .constant(1000)), routes: [RoutePlan(name: "r", path: "/")],
+                            connections: 4, threads: 2)
+        let generator = try LoadGenerator(plan: plan)
+        try generator.prepare()
+        generator.start()
+        #expect(await waitUntil { generator.collect().load.total.completed >= 50 })
+        server.stop()
+        #expect(await waitUntil { generator.collect().load.total.transportErrors[.refused, default: 0] >= 50 })
+        generator.stop()
+        let tick = generator.collect()
+        expectConsistent(tick)
+        let kinds = Set(tick.load.total.transportErrors.keys)
+        #expect(kinds.isSubset(of: [.refused, .reset]))
+    }
+
     @Test func harvestAndSessionsFeedTemplates() async throws {
         let seen = Mutex<[SeenRequest]>([])
         let server = try LoadTestServer { request in
