@@ -68,6 +68,43 @@ private func expectConsistent(_ tick: LoadTick) {
         #expect(tick.routes[0].latencyTotal.count == tick.load.total.completed)
     }
 
+    @Test func chunkedCloseDelimitedAndConnectionCloseResponsesAreReadAndConnectionsReopened() async throws {
+        let server = try LoadTestServer { request in
+            switch request.target {
+            case "/chunked":
+                return .raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n", close: false)
+            case "/until-close":
+                return .raw("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nbody until close", close: true)
+            case "/close":
+                return .raw("HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 2\r\n\r\nno", close: true)
+            case "/garbage":
+                return .raw("NOT HTTP\r\n\r\n", close: false)
+            default:
+                return .raw("HTTP/1.1 204 No Content\r\n\r\n", close: false)
+            }
+        }
+        defer { server.stop() }
+        let plan = LoadPlan(
+            target: TargetAddress(host: "127.0.0.1", port: server.port),
+            model: .closed(users: 2, thinkTime: .zero),
+            routes: ["/chunked", "/until-close", "/close", "/garbage", "/empty"].map { RoutePlan(name: $0, path: $0) },
+            threads: 1)
+        let tick = try await run(try LoadGenerator(plan: plan)) { tick in
+            tick.routes.allSatisfy { $0.total.completed + $0.total.transportErrors.values.reduce(0, +) >= 5 }
+        }
+        expectConsistent(tick)
+        let byName = Dictionary(uniqueKeysWithValues: tick.routes.map { ($0.name, $0.total) })
+        #expect(byName["/chunked"]!.statusCounts == [200: byName["/chunked"]!.completed])
+        #expect(byName["/until-close"]!.statusCounts[200, default: 0] >= 5)
+        #expect(byName["/close"]!.statusCounts[503, default: 0] >= 5)
+        #expect(byName["/close"]!.errors == byName["/close"]!.completed)   // 5xx counts as an error
+        #expect(byName["/empty"]!.statusCounts[204, default: 0] >= 5)
+        #expect(byName["/garbage"]!.completed == 0)
+        #expect(byName["/garbage"]!.transportErrors[.badResponse, default: 0] >= 5)
+        // Closed connections were replaced: more connections than users.
+        #expect(server.connections > 1 + 2)
+    }
+
     @Test func unreachableTargetFailsPrepareWithAClearError() throws {
         let port = FreePort.pick()
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: port),

@@ -14,6 +14,8 @@ struct SeenRequest: Sendable {
 /// What the handler wants done.
 enum ServerReply: Sendable {
     case respond(status: Int, body: String)
+    /// Send these exact bytes; then close the connection when `close` is true.
+    case raw(String, close: Bool)
     /// Never answer this request.
     case silent
     /// Reset the connection (SO_LINGER 0).
@@ -114,6 +116,10 @@ final class LoadTestServer: Sendable {
             case .respond(let status, let text):
                 let bytes = Array("HTTP/1.1 \(status) X\r\nContent-Length: \(text.utf8.count)\r\n\r\n\(text)".utf8)
                 _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            case .raw(let text, let close):
+                let bytes = Array(text.utf8)
+                _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+                if close { return }
             case .silent:
                 continue
             case .reset:
