@@ -74,8 +74,7 @@ final class CacheTestDatabase {
         provider = ConnectionProvider(databasePath: path, mode: .pool(size: 4))
         let (registry, knob) = cacheTestKnob(cache)
         self.registry = registry
-        // A fixed clock for created/updated stamps keeps results comparable between two databases.
-        sqlite = SQLiteConduitStore(provider: provider, now: { 1_700_000_000_000 })
+        sqlite = SQLiteConduitStore(provider: provider)
         store = CachingConduitStore(base: sqlite, knob: knob, capacityBytes: capacityBytes)
     }
 
@@ -183,3 +182,7 @@ final class CacheFakeStore: ConduitStore {
     }
     func tags(_ context: inout RequestContext) throws -> [String] { throw CacheFakeStoreError.unsupported("tags") }
 }
+
+/// The Conduit comment type, for test files that import Testing (whose `Comment` would shadow it; the module name
+/// is shadowed by the `DemoBackend` class, so it cannot be qualified there).
+typealias CacheComment = Comment
