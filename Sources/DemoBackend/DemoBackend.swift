@@ -24,9 +24,9 @@ public struct DemoBackendConfiguration: Sendable {
 
 /// The demo Conduit backend: SQLite storage + the RealWorld API + `/metrics` + `/debug/knobs` on the HTTP server.
 ///
-/// Knobs wired so far: `pool` and `pool_size` (the connection provider switches live), `indexes` (secondary
-/// indexes dropped/created live in the background). `query`, `cache` and `serving` are defined and settable but
-/// have one implementation each for now (batched queries, no cache, blocking serving) — issue "Knobs part 1".
+/// Knobs wired so far: `query` (batched or n+1 list reads, per request), `pool` and `pool_size` (the connection
+/// provider switches live), `indexes` (secondary indexes dropped/created live in the background). `cache` and
+/// `serving` are defined and settable but have one implementation each for now (no cache, blocking serving).
 public final class DemoBackend: Sendable {
     /// The knob definitions of the backend (issue "Knobs part 1"). Defaults describe what a fresh backend does:
     /// batched queries, indexes present (the seed creates them), no cache, a pool of 8, handlers on the serving threads.
@@ -85,7 +85,7 @@ public final class DemoBackend: Sendable {
         indexes = IndexKnobWorker(databasePath: database.path)
         let provider = self.provider
         let knobRegistry = knobs
-        api = ConduitAPI(store: SQLiteConduitStore(provider: provider), tokens: TokenSigner(secret: secret),
+        api = ConduitAPI(store: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"]), tokens: TokenSigner(secret: secret),
                          metrics: metrics, knobs: knobs,
                          extraMetrics: { out in Self.renderGauges(&out, provider: provider, knobs: knobRegistry) })
         let api = self.api

@@ -1,18 +1,36 @@
 import Glibc
+import Knobs
 
 /// `ConduitStore` over SQLite, with the BATCHED query strategy: a list request runs a fixed number of statements
 /// whatever the page size — one count, one page (author, favorites count, and the viewer's favorited/following flags
 /// as correlated subqueries of the same statement), one for the tags of the page's ids — inside one read
 /// transaction (one WAL read lock for all of them; FACTS.md: 2.7× cheaper than autocommit per statement).
+///
+/// The `query` knob's naive setting, "n+1", switches the list reads (article pages, comments) to one small query per
+/// row and per field instead — see `SQLiteConduitStore+NPlusOne.swift`.
 struct SQLiteConduitStore: ConduitStore {
     let provider: ConnectionProvider
     /// Wall-clock unix milliseconds for created/updated stamps (injectable for tests).
     let now: @Sendable () -> Int64
+    /// The `query` knob (nil: always batched).
+    let queryKnob: Knob?
+    /// `queryKnob.rawValue` meaning "n+1" (its index among the choices), so the per-request check is one atomic load.
+    private let nPlusOneRawValue: Int
 
-    init(provider: ConnectionProvider, now: @escaping @Sendable () -> Int64 = SQLiteConduitStore.wallClockMilliseconds) {
+    init(provider: ConnectionProvider, queryKnob: Knob? = nil,
+         now: @escaping @Sendable () -> Int64 = SQLiteConduitStore.wallClockMilliseconds) {
         self.provider = provider
         self.now = now
+        self.queryKnob = queryKnob
+        if case .choice(let values)? = queryKnob?.definition.kind, let index = values.firstIndex(of: "n+1") {
+            nPlusOneRawValue = index
+        } else {
+            nPlusOneRawValue = -1
+        }
     }
+
+    /// True when the `query` knob says "n+1".
+    var usesNPlusOne: Bool { queryKnob.map { $0.rawValue == nPlusOneRawValue } ?? false }
 
     static func wallClockMilliseconds() -> Int64 {
         var ts = timespec()
@@ -136,7 +154,7 @@ struct SQLiteConduitStore: ConduitStore {
 
     /// Filter bits of the list query; each combination has its own fixed SQL text (so the statement cache keeps
     /// one prepared statement per combination and nothing is built per request).
-    private struct Filter: OptionSet {
+    struct Filter: OptionSet {
         let rawValue: Int
         static let tag = Filter(rawValue: 1)
         static let author = Filter(rawValue: 2)
@@ -147,7 +165,7 @@ struct SQLiteConduitStore: ConduitStore {
     }
 
     /// Conditions in binding order: ?2 tag, ?3 author, ?4 favorited-by, ?5 feed-of, ?6 slug (?1 is the viewer).
-    private static func whereClause(_ f: Filter) -> String {
+    static func whereClause(_ f: Filter) -> String {
         var conditions: [String] = []
         if f.contains(.tag) {
             conditions.append("a.id IN (SELECT article_id FROM article_tags WHERE tag_id = (SELECT id FROM tags WHERE name = ?2))")
@@ -180,7 +198,7 @@ struct SQLiteConduitStore: ConduitStore {
 
     /// Counts. With only a tag (or only a favorited-by) filter the link table alone answers (a covering index or
     /// primary-key range; foreign keys guarantee every link has its article), instead of looking up each article.
-    private static let countSQL: [String] = (0..<32).map { bits in
+    static let countSQL: [String] = (0..<32).map { bits in
         let f = Filter(rawValue: bits)
         if f == .tag { return "SELECT count(*) FROM article_tags WHERE tag_id = (SELECT id FROM tags WHERE name = ?2)" }
         if f == .favorited { return "SELECT count(*) FROM favorites WHERE user_id = (SELECT id FROM users WHERE username = ?4)" }
@@ -200,7 +218,7 @@ struct SQLiteConduitStore: ConduitStore {
                                 following: s.int(13) != 0))
     }
 
-    private static func bindFilters(_ s: SQLiteStatement, _ query: ArticleQuery, slug: String?, viewerID: Int64?) throws {
+    static func bindFilters(_ s: SQLiteStatement, _ query: ArticleQuery, slug: String?, viewerID: Int64?) throws {
         try s.bind(viewerID.map(SQLiteValue.int) ?? .null, at: 1)
         if let tag = query.tag { try s.bind(.text(tag), at: 2) }
         if let author = query.author { try s.bind(.text(author), at: 3) }
@@ -209,7 +227,7 @@ struct SQLiteConduitStore: ConduitStore {
         if let slug { try s.bind(.text(slug), at: 6) }
     }
 
-    private static func filter(of query: ArticleQuery) -> Filter {
+    static func filter(of query: ArticleQuery) -> Filter {
         var f: Filter = []
         if query.tag != nil { f.insert(.tag) }
         if query.author != nil { f.insert(.author) }
@@ -219,7 +237,8 @@ struct SQLiteConduitStore: ConduitStore {
     }
 
     func articles(_ query: ArticleQuery, viewerID: Int64?, _ context: inout RequestContext) throws -> ArticlePage {
-        try context.withConnection(provider) { db in
+        if usesNPlusOne { return try articlesNPlusOne(query, viewerID: viewerID, &context) }
+        return try context.withConnection(provider) { db in
             try db.read {
                 let f = Self.filter(of: query)
                 let count = try db.prepare(Self.countSQL[f.rawValue])
@@ -240,7 +259,7 @@ struct SQLiteConduitStore: ConduitStore {
 
     /// Count SQL has no ?1 (viewer) and numbered parameters only for its filters: SQLite numbers parameters by the
     /// highest ?N present, so binding beyond that is a range error. Bind each filter only if present.
-    private static func bindCountFilters(_ s: SQLiteStatement, _ query: ArticleQuery) throws {
+    static func bindCountFilters(_ s: SQLiteStatement, _ query: ArticleQuery) throws {
         if let tag = query.tag { try s.bind(.text(tag), at: 2) }
         if let author = query.author { try s.bind(.text(author), at: 3) }
         if let favoritedBy = query.favoritedBy { try s.bind(.text(favoritedBy), at: 4) }
@@ -283,7 +302,7 @@ struct SQLiteConduitStore: ConduitStore {
     }
 
     /// The id and author of the article `slug` (404 if none).
-    private static func articleOwner(slug: String, _ db: SQLiteConnection) throws -> (id: Int64, authorID: Int64) {
+    static func articleOwner(slug: String, _ db: SQLiteConnection) throws -> (id: Int64, authorID: Int64) {
         let s = try db.prepare("SELECT id, author_id FROM articles WHERE slug = ?1")
         try s.bind(.text(slug), at: 1)
         guard let row = try s.firstRow({ (id: $0.int(0), authorID: $0.int(1)) }) else { throw APIError.articleNotFound }
@@ -401,7 +420,8 @@ struct SQLiteConduitStore: ConduitStore {
     }
 
     func comments(slug: String, viewerID: Int64?, _ context: inout RequestContext) throws -> [Comment] {
-        try context.withConnection(provider) { db in
+        if usesNPlusOne { return try commentsNPlusOne(slug: slug, viewerID: viewerID, &context) }
+        return try context.withConnection(provider) { db in
             try db.read {
                 let owner = try Self.articleOwner(slug: slug, db)
                 // Newest first, like the article lists.
