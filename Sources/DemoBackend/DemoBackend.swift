@@ -19,14 +19,20 @@ public struct DemoBackendConfiguration: Sendable {
     public var scale: Double = 1.0
     /// HTTP serving threads. Default: the number of online cores.
     public var serverThreads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Worker threads for the `serving` knob's "offloaded" model. Default: 4 per core (at least 4), so workers
+    /// blocked on SQLite or a pool wait still leave runnable ones; CPU-bound work is capped by the cores anyway.
+    public var workerThreads: Int = max(4, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Jobs that may wait for a worker; beyond that requests get 503 at once. Default 1024.
+    public var workerQueueCapacity: Int = 1024
     public init() {}
 }
 
 /// The demo Conduit backend: SQLite storage + the RealWorld API + `/metrics` + `/debug/knobs` on the HTTP server.
 ///
 /// Knobs wired so far: `query` (batched or n+1 list reads, per request), `pool` and `pool_size` (the connection
-/// provider switches live), `indexes` (secondary indexes dropped/created live in the background). `cache` and
-/// `serving` are defined and settable but have one implementation each for now (no cache, blocking serving).
+/// provider switches live), `indexes` (secondary indexes dropped/created live in the background), `serving`
+/// (handlers inline on the serving threads, or on a bounded worker pool). `cache` is defined and settable; its
+/// decorator (Sources/DemoBackend/Cache) is not wired in here yet.
 public final class DemoBackend: Sendable {
     /// The knob definitions of the backend (issue "Knobs part 1"). Defaults describe what a fresh backend does:
     /// batched queries, indexes present (the seed creates them), no cache, a pool of 8, handlers on the serving threads.
@@ -61,6 +67,7 @@ public final class DemoBackend: Sendable {
     let metrics: BackendMetrics
     let api: ConduitAPI
     private let server: HTTPServer
+    private let workers: WorkerPool
     private let indexes: IndexKnobWorker
     private let busySample = Mutex<(atNanoseconds: UInt64, busyNanoseconds: UInt64)>((0, 0))
     /// Set by `stop()`: the knob observer (registered on a registry that outlives this backend) then does nothing.
@@ -85,17 +92,41 @@ public final class DemoBackend: Sendable {
         indexes = IndexKnobWorker(databasePath: database.path)
         let provider = self.provider
         let knobRegistry = knobs
+        let workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
+        self.workers = workers
         api = ConduitAPI(store: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"]), tokens: TokenSigner(secret: secret),
                          metrics: metrics, knobs: knobs,
-                         extraMetrics: { out in Self.renderGauges(&out, provider: provider, knobs: knobRegistry) })
+                         extraMetrics: { out in
+                            Self.renderGauges(&out, provider: provider, workers: workers, knobs: knobRegistry)
+                         })
         let api = self.api
+        let servingKnob = knobs["serving"]
+        let offloadedRawValue: Int
+        if case .choice(let values)? = servingKnob?.definition.kind, let index = values.firstIndex(of: "offloaded") {
+            offloadedRawValue = index
+        } else {
+            offloadedRawValue = -1
+        }
         var serverConfiguration = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                                           threads: configuration.serverThreads)
         // Conduit bodies are small; 1 MiB (the default) is plenty for an article.
         serverConfiguration.maxBodyBytes = 1 << 20
         server = HTTPServer(configuration: serverConfiguration) { request, responder in
             let received = MonotonicClock.nanoseconds()
-            responder.respond(api.handle(request, receivedAt: received))
+            // One relaxed atomic load per request decides the serving model.
+            guard servingKnob?.rawValue == offloadedRawValue else {
+                // "blocking": the work runs right here, on the serving thread.
+                responder.respond(api.handle(request, receivedAt: received))
+                return
+            }
+            // "offloaded": a worker does it and responds from its own thread (the server wakes the owning loop).
+            let queued = workers.submit {
+                let started = MonotonicClock.nanoseconds()
+                responder.respond(api.handle(request, receivedAt: received, queueNanoseconds: started &- received))
+            }
+            if !queued {
+                responder.respond(api.reject(request, receivedAt: received, reason: "server busy: worker queue full"))
+            }
         }
         // Knob changes from anywhere (console, profile, PUT /debug/knobs) reach the backend here.
         let indexes = self.indexes
@@ -123,8 +154,14 @@ public final class DemoBackend: Sendable {
     public func stop() {
         stopped.set()
         server.stop()
+        workers.stop()
         indexes.waitUntilIdle()
         provider.closeIdleConnections()
+    }
+
+    deinit {
+        // Worker threads would otherwise outlive a backend that was never stopped.
+        stop()
     }
 
     /// The bound port (0 before `start()`).
@@ -151,8 +188,11 @@ public final class DemoBackend: Sendable {
         pool.acquireTime = p.acquireTime.summary
         snapshot.pool = pool
         var serving = ServingProbe()
-        serving.model = "blocking"
+        serving.model = knobs["serving"]?.value ?? "blocking"
         serving.busyRatio = busyRatio()
+        serving.workerQueueLength = workers.queueLength
+        serving.workerBusy = workers.busyWorkers
+        serving.workerThreads = workers.threadCount
         snapshot.serving = serving
         snapshot.routes = metrics.routes.filter { $0.requests > 0 }.map { $0.probe() }
         snapshot.indexBuildProgress = indexes.progress
@@ -221,7 +261,7 @@ public final class DemoBackend: Sendable {
     }
 
     /// Pool gauges and knob values for `/metrics`.
-    static func renderGauges(_ out: inout String, provider: ConnectionProvider, knobs: KnobRegistry) {
+    static func renderGauges(_ out: inout String, provider: ConnectionProvider, workers: WorkerPool, knobs: KnobRegistry) {
         let p = provider.probe
         out += "# HELP dyno_db_pool_connections Database connections by state.\n"
         out += "# TYPE dyno_db_pool_connections gauge\n"
@@ -236,6 +276,15 @@ public final class DemoBackend: Sendable {
         out += "# HELP dyno_db_pool_timeouts_total Acquisitions that timed out or were refused (503).\n"
         out += "# TYPE dyno_db_pool_timeouts_total counter\n"
         out += "dyno_db_pool_timeouts_total \(p.timeoutsTotal + p.rejectedTotal)\n"
+        out += "# HELP dyno_worker_queue_length Requests waiting for a worker (serving=offloaded).\n"
+        out += "# TYPE dyno_worker_queue_length gauge\n"
+        out += "dyno_worker_queue_length \(workers.queueLength)\n"
+        out += "# HELP dyno_worker_busy Workers running a request now.\n"
+        out += "# TYPE dyno_worker_busy gauge\n"
+        out += "dyno_worker_busy \(workers.busyWorkers)\n"
+        out += "# HELP dyno_worker_rejected_total Requests refused with 503 because the worker queue was full.\n"
+        out += "# TYPE dyno_worker_rejected_total counter\n"
+        out += "dyno_worker_rejected_total \(workers.rejectedTotal)\n"
         out += "# HELP dyno_knob Current knob values (1 for the current value).\n"
         out += "# TYPE dyno_knob gauge\n"
         for knob in knobs.knobs {

@@ -80,9 +80,12 @@ struct PostmanCollectionTests {
         return out + rest
     }
 
-    @Test func collectionPassesAgainstTheBackend() throws {
+    /// Once per serving model: inline on the serving threads, and offloaded to the worker pool.
+    @Test(arguments: ["blocking", "offloaded"])
+    func collectionPassesAgainstTheBackend(serving: String) throws {
         let api = try APITestBackend()
         defer { api.stop() }
+        try api.knobs.set(["serving": serving], source: "test")
         let runtime = PostmanScriptRuntime()
         let origin = "http://127.0.0.1:\(api.port)"
         // Not in the seed: seeded usernames are letters and "_" only, seeded emails are userN@example.com.

@@ -22,9 +22,14 @@ final class ConduitAPI: Sendable {
     }
 
     /// Answers one request. Never throws: every failure becomes an error response (see `APIError`).
-    func handle(_ request: HTTPRequest, receivedAt: UInt64 = MonotonicClock.nanoseconds()) -> HTTPResponse {
+    /// - Parameters:
+    ///   - receivedAt: when the server handed the request over (monotonic ns); the recorded duration starts there.
+    ///   - queueNanoseconds: time it waited for a worker before this call (offloaded serving), stage "queue".
+    func handle(_ request: HTTPRequest, receivedAt: UInt64 = MonotonicClock.nanoseconds(),
+                queueNanoseconds: UInt64 = 0) -> HTTPResponse {
         let match = Router.match(method: request.method, path: request.path)
         var context = RequestContext(route: match.route, metrics: metrics[match.route], receivedAt: receivedAt)
+        context.queueNanoseconds = queueNanoseconds
         var response: HTTPResponse
         do {
             response = try dispatch(match, request, &context)
@@ -41,6 +46,15 @@ final class ConduitAPI: Sendable {
         let total = MonotonicClock.nanoseconds() &- receivedAt
         context.metrics.recordRequest(status: response.status, nanoseconds: total)
         context.recordStages(total: total)
+        return response
+    }
+
+    /// The 503 for a request that could not even be queued (offloaded serving, worker queue full), counted under
+    /// its route like any other response.
+    func reject(_ request: HTTPRequest, receivedAt: UInt64, reason: String) -> HTTPResponse {
+        let route = Router.match(method: request.method, path: request.path).route
+        let response = APIError.unavailable(reason).response()
+        metrics[route].recordRequest(status: response.status, nanoseconds: MonotonicClock.nanoseconds() &- receivedAt)
         return response
     }
 
