@@ -6,6 +6,11 @@ import Testing
 ///
 ///     DYNO_BENCH_URL=http://127.0.0.1:18181/index.json swift test -c release --filter LoadGeneratorBenchmark
 ///
+/// Compare with `wrk -t2 -c64 -d10s <same URL>` run alternately in the same sitting. Measured 2026-11-26 against a
+/// throwaway nginx (worker_processes 1, 1 KB file, /tmp/lg-nginx): on a quiet box wrk ≈ 122–129k rps and this
+/// generator ≈ 115–126k rps (≈ 0.96×) while using less CPU per request (≈ 6.7 µs vs ≈ 7.0 µs user+sys); on a busy
+/// box (other builds running) the ratio swung 0.6–1.5× either way. Zero mallocs per request (perf uprobe on malloc).
+///
 /// Optional: DYNO_BENCH_USERS (default 64), DYNO_BENCH_SECONDS (default 10), DYNO_BENCH_THREADS (default: cores),
 /// DYNO_BENCH_RATE (switches to the open model at that rate, with DYNO_BENCH_USERS connections).
 @Suite struct LoadGeneratorBenchmark {
