@@ -418,10 +418,12 @@ struct LoadWorker {
         inFlight -= 1
         slots[slot].servedOnConnection += 1
         slots[slot].deadline = .max
-        if slots[slot].parser.keepAlive {
-            slots[slot].phase = .idle
-        } else {
+        if !slots[slot].parser.keepAlive || slots[slot].written < slots[slot].request.count {
+            // Closed by the server, or answered before we finished writing (the rest of our request would be
+            // read as a new one): this connection cannot be reused.
             closeConnection(slot)
+        } else {
+            slots[slot].phase = .idle
         }
         finished(slot, now: now, afterError: false)
     }

@@ -105,6 +105,25 @@ private func expectConsistent(_ tick: LoadTick) {
         #expect(server.connections > 1 + 2)
     }
 
+    @Test func largeRequestBodiesAreWrittenAcrossPartialWrites() async throws {
+        let received = Mutex<[Int]>([])
+        let server = try LoadTestServer { request in
+            received.withLock { $0.append(request.body.utf8.count) }
+            return .respond(status: 201, body: "stored")
+        }
+        defer { server.stop() }
+        let size = 8 << 20   // larger than a loopback socket buffer: the worker must wait for writability
+        let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
+                            model: .closed(users: 2, thinkTime: .zero),
+                            routes: [RoutePlan(name: "upload", method: "POST", path: "/upload",
+                                               body: String(repeating: "x", count: size))],
+                            threads: 1)
+        let tick = try await run(try LoadGenerator(plan: plan)) { $0.load.total.completed >= 4 }
+        expectConsistent(tick)
+        #expect(tick.load.total.statusCounts[201] == tick.load.total.completed)
+        #expect(received.withLock { $0 }.allSatisfy { $0 == size })
+    }
+
     @Test func unreachableTargetFailsPrepareWithAClearError() throws {
         let port = FreePort.pick()
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: port),
