@@ -126,7 +126,9 @@ public final class LoadGenerator: Sendable {
     }
 
     /// Stops sending, waits up to 2 s for in-flight requests, and joins the worker threads. A final `collect()`
-    /// afterwards returns everything recorded. Safe to call more than once.
+    /// afterwards returns everything recorded (requests still unanswered after the 2 s are abandoned: counted as
+    /// sent, neither completed nor failed). Safe to call more than once; a stopped generator cannot be restarted.
+    /// Always call it: running worker threads keep the generator alive.
     public func stop() {
         let wasRunning = runtime.withLock { rt -> Bool in
             let running = rt.started && !rt.stopped
