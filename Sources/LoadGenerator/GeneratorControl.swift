@@ -7,6 +7,10 @@ struct ControlState: Sendable {
     /// Open model: the epoch in force from `switchAt` on (nil schedule while paused).
     var epoch: ScheduleEpoch?
     var switchAt: UInt64 = 0
+    /// Open model: the latest schedule changes, numbered, so a worker that was busy during several (pause then
+    /// resume within one loop turn) applies each in order instead of only the last.
+    var changes: [(number: Int, epoch: ScheduleEpoch, at: UInt64)] = []
+    var changeCount = 0
     /// Open model: the schedule to resume with, and when the pause began.
     var resumeSchedule: ArrivalSchedule?
     var resumeOrigin: UInt64 = 0
@@ -32,4 +36,15 @@ final class GeneratorControl: Sendable {
     }
 
     func read() -> ControlState { state.withLock { $0 } }
+}
+
+extension ControlState {
+    /// Records an open-model schedule change effective at `at` (keeps the last 16).
+    mutating func changeEpoch(to epoch: ScheduleEpoch, at time: UInt64) {
+        self.epoch = epoch
+        switchAt = time
+        changeCount += 1
+        changes.append((changeCount, epoch, time))
+        if changes.count > 16 { changes.removeFirst(changes.count - 16) }
+    }
 }

@@ -92,7 +92,7 @@ public final class LoadGenerator: Sendable {
         switch plan.model {
         case .open(let schedule):
             let epoch = ScheduleEpoch(schedule: schedule, origin: now, startIndex: 0)
-            control.update { $0.epoch = epoch; $0.switchAt = now }
+            control.update { $0.changeEpoch(to: epoch, at: now) }
             for lane in 0..<threads {
                 // Connections spread over the workers; each gets at least one.
                 let share = max(1, (plan.connections - lane + threads - 1) / threads)
@@ -156,8 +156,7 @@ public final class LoadGenerator: Sendable {
             if let epoch = s.epoch {
                 s.resumeSchedule = epoch.schedule
                 s.resumeOrigin = epoch.origin
-                s.epoch = ScheduleEpoch(schedule: nil, origin: now, startIndex: 0)
-                s.switchAt = now
+                s.changeEpoch(to: ScheduleEpoch(schedule: nil, origin: now, startIndex: 0), at: now)
             }
         }
     }
@@ -170,9 +169,8 @@ public final class LoadGenerator: Sendable {
             s.paused = false
             if s.epoch != nil, let schedule = s.resumeSchedule {
                 let elapsedBefore = s.pausedAt &- min(s.pausedAt, s.resumeOrigin)
-                s.epoch = ScheduleEpoch(schedule: schedule, origin: s.resumeOrigin &+ (now &- s.pausedAt),
-                                        startIndex: schedule.firstIndex(atOrAfter: elapsedBefore))
-                s.switchAt = now
+                s.changeEpoch(to: ScheduleEpoch(schedule: schedule, origin: s.resumeOrigin &+ (now &- s.pausedAt),
+                                                startIndex: schedule.firstIndex(atOrAfter: elapsedBefore)), at: now)
             }
         }
     }
@@ -186,8 +184,7 @@ public final class LoadGenerator: Sendable {
                 s.resumeSchedule = schedule
                 s.resumeOrigin = s.pausedAt
             } else {
-                s.epoch = ScheduleEpoch(schedule: schedule, origin: now, startIndex: 0)
-                s.switchAt = now
+                s.changeEpoch(to: ScheduleEpoch(schedule: schedule, origin: now, startIndex: 0), at: now)
             }
         }
     }

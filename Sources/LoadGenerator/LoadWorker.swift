@@ -81,6 +81,7 @@ struct LoadWorker {
     private var freeSlots: [Int] = []
     private var readBuffer: UnsafeMutableRawBufferPointer
     private var seenGeneration: UInt64 = .max
+    private var seenChange = 0
     private var paused = false
     private var inFlight = 0
     private var openConnections = 0
@@ -181,8 +182,16 @@ struct LoadWorker {
         let state = config.control.read()
         let wasPaused = paused
         paused = state.paused
-        if isOpen, let epoch = state.epoch {
-            dispatcher.change(to: epoch, at: state.switchAt)
+        if isOpen {
+            // Apply every change not seen yet, in order (the dispatcher keeps the earliest switch time).
+            let unseen = state.changes.filter { $0.number > seenChange }
+            if let first = unseen.first, first.number > seenChange + 1, let epoch = state.epoch {
+                // More changes than the history keeps happened since the last look: jump to the latest.
+                dispatcher.change(to: epoch, at: state.switchAt)
+            } else {
+                for change in unseen { dispatcher.change(to: change.epoch, at: change.at) }
+            }
+            seenChange = state.changeCount
         }
         if case .closed = config.model {
             let previouslyActive = activeSlots

@@ -243,6 +243,33 @@ private func expectConsistent(_ tick: LoadTick) {
         if case .closed(let users, _) = generator.collect().load.model { #expect(users == 0) }
     }
 
+    @Test func openModelRateChangesAndPauseTakeEffect() async throws {
+        let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
+        defer { server.stop() }
+        let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
+                            model: .open(try .constant(500)), routes: [RoutePlan(name: "r", path: "/")],
+                            connections: 4, threads: 2)
+        let generator = try LoadGenerator(plan: plan)
+        try generator.prepare()
+        generator.start()
+        defer { generator.stop() }
+        #expect(await waitUntil { generator.collect().load.total.completed >= 20 })
+        generator.setRate(0)
+        if case .open(let rate) = generator.collect().load.model { #expect(rate == 0) }
+        #expect(await waitUntil { generator.collect().load.inFlight == 0 })
+        #expect(await waitUntil { generator.collect().load.total.sent == UInt64(server.requests) })
+        let stoppedAt = server.requests
+        generator.setRate(2000)
+        #expect(await waitUntil { server.requests >= stoppedAt + 50 })
+        generator.pause()
+        if case .open(let rate) = generator.collect().load.model { #expect(rate == 0) }
+        #expect(generator.isPaused)
+        generator.resume()
+        if case .open(let rate) = generator.collect().load.model { #expect(rate == 2000) }
+        let resumedAt = server.requests
+        #expect(await waitUntil { server.requests >= resumedAt + 50 })
+    }
+
     @Test func setUsersAddsAndRemovesVirtualUsers() async throws {
         let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
         defer { server.stop() }

@@ -73,6 +73,20 @@ private let second: UInt64 = 1_000_000_000
         #expect(after == [300 * ms, 310 * ms, 320 * ms, 330 * ms])
     }
 
+    @Test func pauseAndResumeSeenTogetherStillSkipThePausedStretch() throws {
+        // A busy worker may only look at the control after both the pause (100 ms) and the resume (300 ms).
+        let schedule = try ArrivalSchedule.constant(100)
+        var d = OpenDispatcher(epoch: ScheduleEpoch(schedule: schedule, origin: 0, startIndex: 0), lane: 0, lanes: 1)
+        while d.takeDue(now: 50 * ms) != nil {}
+        d.change(to: ScheduleEpoch(schedule: nil, origin: 100 * ms, startIndex: 0), at: 100 * ms)
+        d.change(to: ScheduleEpoch(schedule: schedule, origin: 200 * ms,
+                                   startIndex: schedule.firstIndex(atOrAfter: 100 * ms)), at: 300 * ms)
+        var taken: [UInt64] = []
+        while let t = d.takeDue(now: 320 * ms) { taken.append(t) }
+        // 60…90 ms were due before the pause; then the resumed schedule from 300 ms.
+        #expect(taken == [60, 70, 80, 90, 300, 310, 320].map { $0 * ms })
+    }
+
     @Test func rateChangeKeepsLateArrivalsOfTheOldScheduleThenSwitches() throws {
         let slow = try ArrivalSchedule.constant(10)     // every 100 ms
         let fast = try ArrivalSchedule.constant(1000)   // every 1 ms
