@@ -276,6 +276,31 @@ struct CacheByteBoundedTests {
         #expect(cache.contains(2))
     }
 
+    @Test func callersAfterADependencyInvalidationDoNotJoinTheOlderLoad() throws {
+        let cache = TestCache(capacityBytes: 10_000)
+        let stale = BlockedLoad(cache, key: 1, value: "page before the write", dependencies: [100])
+        cache.invalidate(dependencies: [100])
+        // Which dependencies the in-flight page has is unknown until it arrives: a new caller must load afresh
+        // rather than wait for it. (On another thread with a deadline, so a regression fails instead of hanging.)
+        let got = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let caller = CacheTestThread {
+            let value = try? cache.value(forKey: 1) {
+                CacheLoad(value: "page after the write", bytes: 10, dependencies: [100])
+            }
+            got.withLock { $0 = value }
+            done.signal()
+        }
+        let loadedAlone = done.wait(timeout: .now() + .seconds(10)) == .success
+        #expect(loadedAlone, "the caller waited for the load that began before the write")
+        #expect(stale.finish() == "page before the write")
+        caller.join()
+        #expect(got.withLock { $0 } == "page after the write")
+        var loads = 0
+        #expect(try cache.value(forKey: 1) { loads += 1; return CacheLoad(value: "x", bytes: 10) } == "page after the write")
+        #expect(loads == 0)
+    }
+
     @Test func removeAllDuringALoadKeepsItFromStoring() throws {
         let cache = TestCache(capacityBytes: 10_000)
         let load = BlockedLoad(cache, key: 1, value: "before", dependencies: [])
