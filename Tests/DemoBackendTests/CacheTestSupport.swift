@@ -56,7 +56,7 @@ func cacheTestKnob(_ value: String) -> (registry: KnobRegistry, knob: Knob) {
     return (registry, registry["cache"]!)
 }
 
-/// A tiny seeded database (scale 0.01: 20 users, 1,000 articles, 6 tags) in a temp dir, the real SQLite store over
+/// A seeded database (default scale 0.01: 20 users, 1,000 articles, 6 tags) in a temp dir, the real SQLite store over
 /// it, and the caching decorator around that store.
 final class CacheTestDatabase {
     let directory: TemporaryDirectory
@@ -65,12 +65,12 @@ final class CacheTestDatabase {
     let sqlite: SQLiteConduitStore
     let store: CachingConduitStore<SQLiteConduitStore>
 
-    init(cache: String = "on", capacityBytes: Int = 32 << 20) throws {
+    init(cache: String = "on", scale: Double = 0.01, capacityBytes: Int = 32 << 20) throws {
         directory = try TemporaryDirectory(prefix: "dyno-cache-test")
         let path = directory.file("demo.sqlite")
         let connection = try SQLiteConnection(path: path, create: true)
         defer { connection.close() }
-        _ = try Seeder(seed: 42, scale: 0.01).seed(into: connection, passwordHash: "test-hash")
+        _ = try Seeder(seed: 42, scale: scale).seed(into: connection, passwordHash: "test-hash")
         provider = ConnectionProvider(databasePath: path, mode: .pool(size: 4))
         let (registry, knob) = cacheTestKnob(cache)
         self.registry = registry
