@@ -171,6 +171,30 @@ final class CacheDecoratorTests {
         #expect(context.cacheNanoseconds > 0)
     }
 
+    @Test func metricsExposeTheCounters() throws {
+        let article = try newestArticle()
+        for _ in 0..<3 { _ = db.call { CacheRead.article(slug: article.slug).run(db.store, &$0) } }
+        var out = ""
+        db.store.renderMetrics(&out)
+        var values: [String: Double] = [:]
+        for line in out.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            #expect(parts.count == 2, "malformed line \(line)")
+            values[String(parts[0])] = Double(parts[1])
+        }
+        #expect(values["dyno_cache_enabled"] == 1)
+        #expect(values["dyno_cache_hits_total"] == 2)
+        #expect(values["dyno_cache_misses_total"] == 1)
+        #expect(values["dyno_cache_evictions_total"] == 0)
+        #expect(values["dyno_cache_entries"] == 1)
+        #expect((values["dyno_cache_bytes"] ?? 0) > 0)
+        #expect(values["dyno_cache_capacity_bytes"] == Double(32 << 20))
+        #expect((values["dyno_cache_db_queries_saved_total"] ?? 0) > 0)
+        for name in ["coalesced_total", "expirations_total", "invalidations_total"] {
+            #expect(values["dyno_cache_\(name)"] == 0)
+        }
+    }
+
     // MARK: Writes then reads
 
     @Test func favoriteAndUnfavoriteAreSeenAtOnce() throws {

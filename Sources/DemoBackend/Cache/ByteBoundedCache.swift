@@ -143,12 +143,12 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
     func invalidate(keys: [Key] = [], dependencies: [Dependency] = []) {
         if keys.isEmpty && dependencies.isEmpty { return }
         var removed = 0
+        let keyShards = keys.map(shardIndex)
         for (i, shard) in shards.enumerated() {
-            let mine = keys.filter { shardIndex($0) == i }
-            if mine.isEmpty && dependencies.isEmpty { continue }
+            if dependencies.isEmpty && !keyShards.contains(i) { continue }
             removed += shard.state.withLock { s -> Int in
                 var n = 0
-                for key in mine {
+                for (key, keyShard) in zip(keys, keyShards) where keyShard == i {
                     if s.remove(key) { n += 1 }
                     s.flights[key]?.poison()
                 }

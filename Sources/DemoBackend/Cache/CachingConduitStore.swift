@@ -29,8 +29,8 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
     typealias Cache = ByteBoundedCache<ConduitCacheKey, ConduitCacheValue, ConduitCacheDependency>
 
     let base: Base
-    /// The `cache` knob ("off" | "on").
-    let knob: Knob
+    /// The `cache` knob ("off" | "on"); nil: the cache stays off.
+    let knob: Knob?
     let cache: Cache
     private let onRawValue: Int
     /// Whether the last call that looked saw the knob on (the off transition empties the cache once).
@@ -38,15 +38,20 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
 
     /// - Parameters:
     ///   - base: the store that does the work (`SQLiteConduitStore`).
-    ///   - knob: the `cache` knob; must be a choice knob with an "on" value.
+    ///   - knob: the `cache` knob; must be a choice knob with an "on" value. Nil keeps the cache off (a registry
+    ///     without a `cache` knob).
     ///   - capacityBytes: estimated bytes the cache may hold. Default 32 MiB.
     ///   - ttl: how long an entry may be served. Default 30 s (a safety net: writes through this store invalidate
     ///     precisely, so the TTL only bounds staleness from changes made behind its back).
     ///   - clock: monotonic nanoseconds for the TTL (tests inject one).
-    init(base: Base, knob: Knob, capacityBytes: Int = 32 << 20, ttl: Duration = .seconds(30),
+    init(base: Base, knob: Knob?, capacityBytes: Int = 32 << 20, ttl: Duration = .seconds(30),
          clock: @escaping @Sendable () -> UInt64 = { MonotonicClock.nanoseconds() }) {
-        guard case .choice(let values) = knob.definition.kind, let on = values.firstIndex(of: "on") else {
-            preconditionFailure("knob \(knob.id) has no \"on\" value: it cannot drive the cache")
+        var on = -1
+        if let knob {
+            guard case .choice(let values) = knob.definition.kind, let index = values.firstIndex(of: "on") else {
+                preconditionFailure("knob \(knob.id) has no \"on\" value: it cannot drive the cache")
+            }
+            on = index
         }
         self.base = base
         self.knob = knob
@@ -54,11 +59,14 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
         self.cache = Cache(capacityBytes: capacityBytes, ttl: ttl, clock: clock)
     }
 
+    /// Whether the knob is on now.
+    var knobIsOn: Bool { knob?.rawValue == onRawValue }
+
     /// The cache's counters for the aggregator (`enabled` = knob on).
     func probe() -> CacheProbe {
         let s = cache.statistics
         var probe = CacheProbe()
-        probe.enabled = knob.rawValue == onRawValue
+        probe.enabled = knobIsOn
         probe.hits = s.hits
         probe.misses = s.misses
         probe.evictions = s.evictions
@@ -216,7 +224,7 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
     /// Whether reads use the cache now (one relaxed atomic load of the knob). Empties the cache on the first call
     /// that sees the knob turned off.
     private func isEnabled() -> Bool {
-        if knob.rawValue == onRawValue {
+        if knobIsOn {
             if !active.load(ordering: .relaxed) { active.store(true, ordering: .relaxed) }
             return true
         }
