@@ -6,8 +6,9 @@ import Synchronization
 /// also covers loads still in flight.
 ///
 /// Entries are spread over shards by key hash, each behind its own `Mutex`, so threads serving different keys rarely
-/// meet on a lock. Sizes are estimates supplied by the loader (plus a fixed per-entry overhead); capacity is divided
-/// evenly between the shards.
+/// meet on a lock; a key is hashed once per call (shards store it with its hash). Counters live in the shards, under
+/// the lock a call takes anyway, rather than in shared atomics that every hit would bounce between cores. Sizes are
+/// estimates supplied by the loader (plus a fixed per-entry overhead); capacity is divided evenly between the shards.
 ///
 /// Invalidation rule: a writer changes the data first, then calls `invalidate` before it returns. An entry stored
 /// before the call is removed by it; a load that was in flight during it does not store its (possibly pre-write)
@@ -35,35 +36,52 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
         var capacityBytes = 0
     }
 
-    /// Bytes charged per entry on top of the loader's estimate (slot, index and reverse-index bookkeeping).
-    static var entryOverheadBytes: Int { 96 }
-    /// Bytes charged per dependency of an entry (its place in the reverse index).
-    static var dependencyOverheadBytes: Int { 24 }
+    /// Bytes charged per entry on top of the loader's estimate: its slot in the shard's parallel arrays (plain data,
+    /// key, value, dependency array), its index entry (dictionaries run up to 3/4 full) and its dependency array's
+    /// header. An estimate from the types' layouts, like the loader's.
+    static var entryOverheadBytes: Int {
+        let key = MemoryLayout<HashedKey>.stride
+        return 40 + key + MemoryLayout<Value?>.stride + 8 + (key + 8) * 4 / 3 + 32
+    }
+
+    /// Bytes charged per dependency of an entry: its element in the entry's array and its member in the reverse
+    /// index's set.
+    static var dependencyOverheadBytes: Int {
+        MemoryLayout<Dependency>.stride + MemoryLayout<HashedKey>.stride * 4 / 3
+    }
 
     /// Total capacity (each shard holds `capacityBytes / shardCount`).
     let capacityBytes: Int
     let ttlNanoseconds: UInt64
 
     private final class Shard: Sendable {
-        let state: Mutex<CacheShard<Key, Value, Dependency>>
+        let state: Mutex<CacheShard<HashedKey, Value, Dependency>>
         init(capacityBytes: Int) { state = Mutex(CacheShard(capacityBytes: capacityBytes)) }
+    }
+
+    /// A key with its hash computed once: picking the shard and the shard's dictionary lookups reuse it.
+    struct HashedKey: Hashable, Sendable {
+        let key: Key
+        let hash: Int
+        init(_ key: Key) {
+            self.key = key
+            hash = key.hashValue
+        }
+        static func == (a: HashedKey, b: HashedKey) -> Bool { a.hash == b.hash && a.key == b.key }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     private enum Step: Sendable {
         case hit(Value, cost: UInt64)
         case wait(InFlightLoad<Value, Dependency>)
-        case load(InFlightLoad<Value, Dependency>, expired: Bool)
+        case load(InFlightLoad<Value, Dependency>)
     }
 
     private let shards: [Shard]
     private let clock: @Sendable () -> UInt64
-    private let hits = Counter()
-    private let misses = Counter()
+    /// Waits for another caller's load happen outside the shard lock: these two are atomics.
     private let coalesced = Counter()
-    private let evictions = Counter()
-    private let expirations = Counter()
-    private let invalidations = Counter()
-    private let queriesSaved = Counter()
+    private let coalescedQueriesSaved = Counter()
 
     /// - Parameters:
     ///   - capacityBytes: bytes the cache may hold in total. Default 32 MiB.
@@ -88,50 +106,41 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
     ///
     /// `load` runs on the calling thread without any cache lock held. It must not ask this cache for the same key.
     func value(forKey key: Key, load: () throws -> CacheLoad<Value, Dependency>) throws -> Value {
+        let key = HashedKey(key)
         let shard = shards[shardIndex(key)]
         let now = clock()
         let step: Step = shard.state.withLock { s in
-            var expired = false
-            switch s.lookup(key, now: now) {
-            case .hit(let value, let cost): return .hit(value, cost: cost)
-            case .expired: expired = true
-            case .absent: break
-            }
+            if case .hit(let value, let cost) = s.lookup(key, now: now) { return .hit(value, cost: cost) }
+            s.counters.misses &+= 1
             if let flight = s.flights[key], flight.join() { return .wait(flight) }
             // No load in flight, or one that an invalidation touched: start a new one (replacing it in the table;
             // the old one still serves its own waiters but will not store).
             let flight = InFlightLoad<Value, Dependency>()
             s.flights[key] = flight
-            return .load(flight, expired: expired)
+            return .load(flight)
         }
         switch step {
-        case .hit(let value, let cost):
-            hits.increment()
-            queriesSaved.increment(by: cost)
+        case .hit(let value, _):
             return value
         case .wait(let flight):
-            misses.increment()
             coalesced.increment()
             let loaded = try flight.wait().get()
-            queriesSaved.increment(by: loaded.cost)
+            coalescedQueriesSaved.increment(by: loaded.cost)
             return loaded.value
-        case .load(let flight, let expired):
-            misses.increment()
-            if expired { expirations.increment() }
+        case .load(let flight):
             let result: Result<CacheLoad<Value, Dependency>, any Error>
             do { result = .success(try load()) } catch { result = .failure(error) }
             let ttl = ttlNanoseconds
             let clock = self.clock
-            let evicted = shard.state.withLock { s -> Int in
-                guard s.flights[key] === flight else { return 0 }   // replaced after an invalidation: don't store
+            shard.state.withLock { s in
+                guard s.flights[key] === flight else { return }   // replaced after an invalidation: don't store
                 s.flights[key] = nil
-                guard case .success(let loaded) = result, flight.mayStore(loaded) else { return 0 }
+                guard case .success(let loaded) = result, flight.mayStore(loaded) else { return }
                 let bytes = loaded.bytes + Self.entryOverheadBytes
                     + loaded.dependencies.count * Self.dependencyOverheadBytes
-                return s.insert(key, value: loaded.value, bytes: bytes, cost: loaded.cost,
-                                expiresAt: clock() &+ ttl, dependencies: loaded.dependencies).evicted
+                s.insert(key, value: loaded.value, bytes: bytes, cost: loaded.cost, expiresAt: clock() &+ ttl,
+                         dependencies: loaded.dependencies)
             }
-            if evicted > 0 { evictions.increment(by: UInt64(evicted)) }
             flight.complete(result)
             return try result.get().value
         }
@@ -142,13 +151,13 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
     /// before reporting it done. Takes each shard lock at most once (all of them when `dependencies` is not empty).
     func invalidate(keys: [Key] = [], dependencies: [Dependency] = []) {
         if keys.isEmpty && dependencies.isEmpty { return }
-        var removed = 0
-        let keyShards = keys.map(shardIndex)
+        let hashed = keys.map(HashedKey.init)
+        let keyShards = hashed.map(shardIndex)
         for (i, shard) in shards.enumerated() {
             if dependencies.isEmpty && !keyShards.contains(i) { continue }
-            removed += shard.state.withLock { s -> Int in
+            shard.state.withLock { s in
                 var n = 0
-                for (key, keyShard) in zip(keys, keyShards) where keyShard == i {
+                for (key, keyShard) in zip(hashed, keyShards) where keyShard == i {
                     if s.remove(key) { n += 1 }
                     s.flights[key]?.poison()
                 }
@@ -156,56 +165,56 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
                     for dependency in dependencies { n += s.removeDependents(of: dependency) }
                     for flight in s.flights.values { flight.mark(dependencies) }
                 }
-                return n
+                s.counters.invalidations &+= UInt64(n)
             }
         }
-        if removed > 0 { invalidations.increment(by: UInt64(removed)) }
     }
 
     /// Removes every entry; loads in flight will not store.
     func removeAll() {
-        var removed = 0
         for shard in shards {
-            removed += shard.state.withLock { s -> Int in
-                let n = s.count
+            shard.state.withLock { s in
+                s.counters.invalidations &+= UInt64(s.count)
                 s.removeAll()
                 for flight in s.flights.values { flight.poison() }
-                return n
             }
         }
-        if removed > 0 { invalidations.increment(by: UInt64(removed)) }
     }
 
     /// Whether a value for `key` is stored (fresh or not). No side effects: for tests and diagnostics.
     func contains(_ key: Key) -> Bool {
-        shards[shardIndex(key)].state.withLock { $0.contains(key) }
+        let key = HashedKey(key)
+        return shards[shardIndex(key)].state.withLock { $0.contains(key) }
     }
 
     /// The load in flight for `key`, if any (tests coordinate on its waiters).
     func inFlightLoad(forKey key: Key) -> InFlightLoad<Value, Dependency>? {
-        shards[shardIndex(key)].state.withLock { $0.flights[key] }
+        let key = HashedKey(key)
+        return shards[shardIndex(key)].state.withLock { $0.flights[key] }
     }
 
     /// Counters and current size. Takes each shard lock briefly (cheap at the probe's 10 Hz).
     var statistics: Statistics {
         var stats = Statistics()
-        stats.hits = hits.value
-        stats.misses = misses.value
         stats.coalesced = coalesced.value
-        stats.evictions = evictions.value
-        stats.expirations = expirations.value
-        stats.invalidations = invalidations.value
-        stats.queriesSaved = queriesSaved.value
+        stats.queriesSaved = coalescedQueriesSaved.value
         stats.capacityBytes = capacityBytes
         for shard in shards {
-            let (entries, bytes) = shard.state.withLock { ($0.count, $0.bytes) }
+            let (counters, entries, bytes) = shard.state.withLock { ($0.counters, $0.count, $0.bytes) }
+            stats.hits += counters.hits
+            stats.misses += counters.misses
+            stats.evictions += counters.evictions
+            stats.expirations += counters.expirations
+            stats.invalidations += counters.invalidations
+            stats.queriesSaved += counters.queriesSaved
             stats.entries += entries
             stats.bytes += bytes
         }
         return stats
     }
 
-    private func shardIndex(_ key: Key) -> Int {
-        key.hashValue & (shards.count - 1)
+    private func shardIndex(_ key: HashedKey) -> Int {
+        // The high bits: the dictionaries inside a shard re-hash, so shard choice and bucket choice stay independent.
+        Int(truncatingIfNeeded: UInt(bitPattern: key.hash) >> 48) & (shards.count - 1)
     }
 }

@@ -1,22 +1,19 @@
 /// One shard of a `ByteBoundedCache`: its entries in least-recently-used order, their byte total, a reverse index
-/// from dependency to the entries that depend on it, and the loads in flight for its keys.
+/// from dependency to the entries that depend on it, the loads in flight for its keys, and its counters.
 ///
 /// A pure value with no locking, no clock and no threads: the cache keeps each shard in a `Mutex` and passes the time
 /// in; unit tests drive it directly.
 struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashable & Sendable>: Sendable {
-    /// A stored value with its bookkeeping. Entries live in `slots` and form a doubly linked list by slot index
-    /// (no per-entry object, so an insert or a touch allocates nothing once the slots exist).
-    struct Entry: Sendable {
-        var key: Key
-        var value: Value
+    /// The plain-data part of a stored entry. Entries are kept as parallel arrays indexed by slot (keys, values,
+    /// dependencies, this), so a hit reads and relinks plain numbers and copies (retains) only the value it returns.
+    private struct Slot {
         /// Estimated footprint, overhead included.
         var bytes: Int
         /// What producing the value cost (DB statements): what a hit saves.
         var cost: UInt64
         /// Monotonic nanoseconds after which the entry is not served.
         var expiresAt: UInt64
-        var dependencies: [Dependency]
-        /// Neighbours in recency order (slot indices, -1 = none).
+        /// Neighbours in recency order (-1 = none).
         var newer: Int
         var older: Int
     }
@@ -28,11 +25,26 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashabl
         case absent
     }
 
+    /// Counts since creation, kept under the shard's lock (no shared atomics on the hit path).
+    struct Counters: Sendable {
+        var hits: UInt64 = 0
+        var misses: UInt64 = 0
+        var evictions: UInt64 = 0
+        var expirations: UInt64 = 0
+        var invalidations: UInt64 = 0
+        var queriesSaved: UInt64 = 0
+    }
+
     /// Bytes this shard may hold.
     let capacityBytes: Int
     /// Sum of the stored entries' `bytes`.
     private(set) var bytes = 0
-    private var slots: [Entry?] = []
+    var counters = Counters()
+    private var slots: [Slot] = []
+    /// Nil in free slots.
+    private var keys: [Key?] = []
+    private var values: [Value?] = []
+    private var slotDependencies: [[Dependency]] = []
     private var freeSlots: [Int] = []
     private var index: [Key: Int] = [:]
     /// Most and least recently used slots (-1 when empty).
@@ -53,47 +65,57 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashabl
 
     /// The stored keys, most recently used first (tests and diagnostics).
     var keysByRecency: [Key] {
-        var keys: [Key] = []
+        var result: [Key] = []
         var slot = newest
-        while slot >= 0, let entry = slots[slot] {
-            keys.append(entry.key)
-            slot = entry.older
+        while slot >= 0, let key = keys[slot] {
+            result.append(key)
+            slot = slots[slot].older
         }
-        return keys
+        return result
     }
 
     func contains(_ key: Key) -> Bool { index[key] != nil }
 
     /// The value for `key` if present and fresh at `now` (and marks it most recently used). An expired entry is
-    /// removed here: the TTL is checked on read.
+    /// removed here: the TTL is checked on read. Counts the hit, or the expiry.
     mutating func lookup(_ key: Key, now: UInt64) -> Lookup {
-        guard let slot = index[key], let entry = slots[slot] else { return .absent }
-        if now >= entry.expiresAt {
+        guard let slot = index[key], let value = values[slot] else { return .absent }
+        if now >= slots[slot].expiresAt {
             remove(slot: slot)
+            counters.expirations &+= 1
             return .expired
         }
         moveToNewest(slot)
-        return .hit(entry.value, cost: entry.cost)
+        let cost = slots[slot].cost
+        counters.hits &+= 1
+        counters.queriesSaved &+= cost
+        return .hit(value, cost: cost)
     }
 
     /// Stores `value` (replacing an entry of the same key), then evicts least recently used entries until the shard
     /// is within capacity. Returns whether the value was stored (a value larger than the whole shard is not) and
-    /// how many other entries were evicted.
+    /// how many other entries were evicted (also counted).
+    @discardableResult
     mutating func insert(_ key: Key, value: Value, bytes: Int, cost: UInt64, expiresAt: UInt64,
                          dependencies: [Dependency]) -> (stored: Bool, evicted: Int) {
         if let existing = index[key] { remove(slot: existing) }
         guard bytes <= capacityBytes else { return (false, 0) }
-        let entry = Entry(key: key, value: value, bytes: bytes, cost: cost, expiresAt: expiresAt,
-                          dependencies: dependencies, newer: -1, older: newest)
+        let plain = Slot(bytes: bytes, cost: cost, expiresAt: expiresAt, newer: -1, older: newest)
         let slot: Int
         if let reused = freeSlots.popLast() {
             slot = reused
-            slots[slot] = entry
+            slots[slot] = plain
+            keys[slot] = key
+            values[slot] = value
+            slotDependencies[slot] = dependencies
         } else {
             slot = slots.count
-            slots.append(entry)
+            slots.append(plain)
+            keys.append(key)
+            values.append(value)
+            slotDependencies.append(dependencies)
         }
-        if newest >= 0 { slots[newest]?.newer = slot }
+        if newest >= 0 { slots[newest].newer = slot }
         newest = slot
         if oldest < 0 { oldest = slot }
         index[key] = slot
@@ -106,6 +128,7 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashabl
             remove(slot: oldest)
             evicted += 1
         }
+        counters.evictions &+= UInt64(evicted)
         return (true, evicted)
     }
 
@@ -129,6 +152,9 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashabl
     /// Removes every entry (loads in flight are the caller's business).
     mutating func removeAll() {
         slots.removeAll()
+        keys.removeAll()
+        values.removeAll()
+        slotDependencies.removeAll()
         freeSlots.removeAll()
         index.removeAll()
         dependents.removeAll()
@@ -140,31 +166,34 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashabl
     // MARK: Private
 
     private mutating func unlink(_ slot: Int) {
-        guard let entry = slots[slot] else { return }
-        if entry.newer >= 0 { slots[entry.newer]?.older = entry.older } else { newest = entry.older }
-        if entry.older >= 0 { slots[entry.older]?.newer = entry.newer } else { oldest = entry.newer }
+        let (newer, older) = (slots[slot].newer, slots[slot].older)
+        if newer >= 0 { slots[newer].older = older } else { newest = older }
+        if older >= 0 { slots[older].newer = newer } else { oldest = newer }
     }
 
     private mutating func moveToNewest(_ slot: Int) {
         guard slot != newest else { return }
         unlink(slot)
-        slots[slot]?.newer = -1
-        slots[slot]?.older = newest
-        if newest >= 0 { slots[newest]?.newer = slot }
+        slots[slot].newer = -1
+        slots[slot].older = newest
+        if newest >= 0 { slots[newest].newer = slot }
         newest = slot
         if oldest < 0 { oldest = slot }
     }
 
     private mutating func remove(slot: Int) {
-        guard let entry = slots[slot] else { return }
+        guard let key = keys[slot] else { return }
         unlink(slot)
-        slots[slot] = nil
+        keys[slot] = nil
+        values[slot] = nil
+        let dependencies = slotDependencies[slot]
+        slotDependencies[slot] = []
         freeSlots.append(slot)
-        index[entry.key] = nil
-        bytes -= entry.bytes
-        for dependency in entry.dependencies {
+        index[key] = nil
+        bytes -= slots[slot].bytes
+        for dependency in dependencies {
             // In place (the set may already be gone when `removeDependents` is what removes this entry).
-            if dependents[dependency]?.remove(entry.key) != nil, dependents[dependency]?.isEmpty == true {
+            if dependents[dependency]?.remove(key) != nil, dependents[dependency]?.isEmpty == true {
                 dependents[dependency] = nil
             }
         }

@@ -29,8 +29,9 @@ enum ConduitCacheKey: Hashable, Sendable {
     }
 }
 
-/// A cached value (one case per kind of key).
-enum ConduitCacheValue: Sendable {
+/// A cached value (one case per kind of key). `indirect`: each value lives in one heap box, so the cache moves and
+/// returns it with a single retain instead of one per string inside an article.
+indirect enum ConduitCacheValue: Sendable {
     case article(Article)
     case page(ArticlePage)
     case comments([Comment])
