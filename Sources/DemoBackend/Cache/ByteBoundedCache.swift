@@ -72,14 +72,14 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
     }
 
     private enum Step: Sendable {
-        case hit(Value, cost: UInt64)
+        case hit(Value)
         case wait(InFlightLoad<Value, Dependency>)
         case load(InFlightLoad<Value, Dependency>)
     }
 
     private let shards: [Shard]
     private let clock: @Sendable () -> UInt64
-    /// Waits for another caller's load happen outside the shard lock: these two are atomics.
+    /// Waits for another caller's load end outside the shard lock: these two are atomics.
     private let coalesced = Counter()
     private let coalescedQueriesSaved = Counter()
 
@@ -110,7 +110,7 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
         let shard = shards[shardIndex(key)]
         let now = clock()
         let step: Step = shard.state.withLock { s in
-            if case .hit(let value, let cost) = s.lookup(key, now: now) { return .hit(value, cost: cost) }
+            if case .hit(let value, _) = s.lookup(key, now: now) { return .hit(value) }
             s.counters.misses &+= 1
             if let flight = s.flights[key], flight.join() { return .wait(flight) }
             // No load in flight, or one that an invalidation touched: start a new one (replacing it in the table;
@@ -120,7 +120,7 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
             return .load(flight)
         }
         switch step {
-        case .hit(let value, _):
+        case .hit(let value):
             return value
         case .wait(let flight):
             coalesced.increment()
