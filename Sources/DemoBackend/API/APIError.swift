@@ -57,17 +57,17 @@ enum APIError: Error, Equatable {
         switch self {
         case .validation(let fields):
             for (field, messages) in fields {
-                json.key(field)
+                json.dynamicKey(field)
                 json.beginArray()
                 for m in messages { json.string(m) }
                 json.endArray()
             }
         case .unauthorized(let field, let message), .badRequest(let field, let message):
-            json.key(field); json.beginArray(); json.string(message); json.endArray()
+            json.dynamicKey(field); json.beginArray(); json.string(message); json.endArray()
         case .forbidden(let what):
-            json.key(what); json.beginArray(); json.string("forbidden"); json.endArray()
+            json.dynamicKey(what); json.beginArray(); json.string("forbidden"); json.endArray()
         case .notFound(let what):
-            json.key(what); json.beginArray(); json.string("not found"); json.endArray()
+            json.dynamicKey(what); json.beginArray(); json.string("not found"); json.endArray()
         case .methodNotAllowed(let allowed):
             json.key("method"); json.beginArray(); json.string("not allowed (allowed: \(allowed))"); json.endArray()
         case .unavailable(let why):

@@ -9,7 +9,7 @@ enum DebugKnobs {
         json.beginObject()
         for knob in registry.knobs {
             let d = knob.definition
-            json.key(d.id)
+            json.dynamicKey(d.id)
             json.beginObject()
             json.key("value"); json.string(knob.value)
             json.key("allowed"); json.string(d.allowedDescription)

@@ -36,7 +36,8 @@ struct JSONWriter {
         depth -= 1
     }
 
-    /// Writes `"name":`; the next value written belongs to it.
+    /// Writes `"name":` for a literal key (copied as is: our literal keys are plain ASCII); the next value written
+    /// belongs to it. Literal keys take this overload only because no `String` overload is named `key`.
     mutating func key(_ name: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
@@ -46,8 +47,8 @@ struct JSONWriter {
         afterKey = true
     }
 
-    /// Writes a dynamic key (escaped).
-    mutating func key(_ name: String) {
+    /// Writes a key computed at run time (escaped).
+    mutating func dynamicKey(_ name: String) {
         separate()
         writeEscaped(name)
         bytes.append(UInt8(ascii: ":"))
