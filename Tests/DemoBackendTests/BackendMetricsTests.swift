@@ -2,6 +2,7 @@
 import Knobs
 import Metrics
 import Testing
+import TestSupport
 
 @Suite("Backend /metrics, /debug/knobs and probe")
 struct BackendMetricsTests {
@@ -113,5 +114,43 @@ struct BackendMetricsTests {
         #expect((probe.pool?.acquires ?? 0) >= 2)
         #expect((probe.rssBytes ?? 0) > 0)
         #expect(probe.serving?.model == "blocking")
+    }
+}
+
+@Suite("Backend knobs wired to storage")
+struct BackendStorageKnobTests {
+    /// Whether every secondary index exists, read on a fresh connection.
+    static func indexesPresent(_ api: APITestBackend) throws -> Bool {
+        let db = try SQLiteConnection(path: api.backend.database.path, readOnly: true)
+        defer { db.close() }
+        return SecondaryIndexes.present(on: db)
+    }
+
+    @Test func indexesKnobDropsAndRebuildsLive() async throws {
+        let api = try APITestBackend()
+        defer { api.stop() }
+        #expect(try Self.indexesPresent(api))
+        try api.knobs.set(["indexes": "off"], source: "test")
+        #expect(try await waitUntil(deadline: .seconds(20)) { try !Self.indexesPresent(api) && api.backend.probe().indexBuildProgress == nil })
+        // Still serving, same answers, just slower plans.
+        #expect(try api.request("GET", "/api/articles?limit=3").status == 200)
+        try api.knobs.set(["indexes": "on"], source: "test")
+        #expect(try await waitUntil(deadline: .seconds(20)) { try Self.indexesPresent(api) })
+        #expect(try api.request("GET", "/api/tags").status == 200)
+    }
+
+    @Test func poolKnobSwitchesTheConnectionProvider() throws {
+        let api = try APITestBackend()
+        defer { api.stop() }
+        try api.knobs.set(["pool": "per-request"], source: "test")
+        #expect(api.backend.probe().pool?.mode == "per-request")
+        let opened = api.backend.provider.probe.openedTotal
+        for _ in 0..<3 { #expect(try api.request("GET", "/api/tags").status == 200) }
+        #expect(api.backend.provider.probe.openedTotal >= opened + 3)   // a connection per request
+        try api.knobs.set(["pool": "pool", "pool_size": "2"], source: "test")
+        #expect(api.backend.probe().pool?.size == 2)
+        let pooledOpened = api.backend.provider.probe.openedTotal
+        for _ in 0..<5 { #expect(try api.request("GET", "/api/tags").status == 200) }
+        #expect(api.backend.provider.probe.openedTotal <= pooledOpened + 2)
     }
 }
