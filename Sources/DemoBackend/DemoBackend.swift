@@ -29,10 +29,10 @@ public struct DemoBackendConfiguration: Sendable {
 
 /// The demo Conduit backend: SQLite storage + the RealWorld API + `/metrics` + `/debug/knobs` on the HTTP server.
 ///
-/// Knobs wired so far: `query` (batched or n+1 list reads, per request), `pool` and `pool_size` (the connection
-/// provider switches live), `indexes` (secondary indexes dropped/created live in the background), `serving`
-/// (handlers inline on the serving threads, or on a bounded worker pool). `cache` is defined and settable; its
-/// decorator (Sources/DemoBackend/Cache) is not wired in here yet.
+/// Every knob is wired: `query` (batched or n+1 list reads, per request), `cache` (the `CachingConduitStore`
+/// decorator), `pool` and `pool_size` (the connection provider switches live), `indexes` (secondary indexes
+/// dropped/created live in the background), `serving` (handlers inline on the serving threads, or on a bounded
+/// worker pool).
 public final class DemoBackend: Sendable {
     /// The knob definitions of the backend (issue "Knobs part 1"). Defaults describe what a fresh backend does:
     /// batched queries, indexes present (the seed creates them), no cache, a pool of 8, handlers on the serving threads.
@@ -66,6 +66,7 @@ public final class DemoBackend: Sendable {
     let provider: ConnectionProvider
     let metrics: BackendMetrics
     let api: ConduitAPI
+    let store: CachingConduitStore<SQLiteConduitStore>
     private let server: HTTPServer
     private let workers: WorkerPool
     private let indexes: IndexKnobWorker
@@ -94,10 +95,14 @@ public final class DemoBackend: Sendable {
         let knobRegistry = knobs
         let workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
         self.workers = workers
-        api = ConduitAPI(store: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"]), tokens: TokenSigner(secret: secret),
-                         metrics: metrics, knobs: knobs,
+        // Routes → cache decorator (the `cache` knob) → SQL store (the `query` knob) → connection provider.
+        let store = CachingConduitStore(base: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"]),
+                                        knob: knobs["cache"])
+        self.store = store
+        api = ConduitAPI(store: store, tokens: TokenSigner(secret: secret), metrics: metrics, knobs: knobs,
                          extraMetrics: { out in
                             Self.renderGauges(&out, provider: provider, workers: workers, knobs: knobRegistry)
+                            store.renderMetrics(&out)
                          })
         let api = self.api
         let servingKnob = knobs["serving"]
@@ -171,9 +176,7 @@ public final class DemoBackend: Sendable {
     public func probe() -> BackendSnapshot {
         var snapshot = BackendSnapshot()
         snapshot.rssBytes = Self.residentSetBytes()
-        var cache = CacheProbe()
-        cache.enabled = false   // no cache implementation yet (issue "Knobs part 1")
-        snapshot.cache = cache
+        snapshot.cache = store.probe()
         let p = provider.probe
         var pool = Metrics.PoolProbe()
         switch p.mode {

@@ -154,3 +154,33 @@ struct BackendStorageKnobTests {
         #expect(api.backend.provider.probe.openedTotal <= pooledOpened + 2)
     }
 }
+
+@Suite("Backend cache knob over HTTP")
+struct BackendCacheKnobTests {
+    @Test func cacheOnServesRepeatedReadsWithoutTheDatabaseAndSeesWrites() throws {
+        let api = try APITestBackend()
+        defer { api.stop() }
+        let token = try api.register("zz-cache-writer")
+        let slug = try api.createArticle(token: token, title: "Cached article")
+        let tagsMetrics = api.backend.metrics[.tags]
+        let uncached = try api.request("GET", "/api/tags").text
+        try api.knobs.set(["cache": "on"], source: "test")
+        #expect(try api.request("GET", "/api/tags").text == uncached)   // miss: loads
+        let before = tagsMetrics.dbQueries.value
+        for _ in 0..<3 { #expect(try api.request("GET", "/api/tags").text == uncached) }
+        #expect(tagsMetrics.dbQueries.value == before)   // hits: no SQL at all
+        let probe = try #require(api.backend.probe().cache)
+        #expect(probe.enabled)
+        #expect(probe.hits >= 3)
+        #expect(probe.dbQueriesSaved >= 3)
+        #expect(try api.request("GET", "/metrics").text.contains("dyno_cache_hits_total"))
+
+        // A write through the API is visible to the next read.
+        _ = try api.createArticle(token: token, title: "New tag", tags: ["zz-fresh-tag"])
+        let tags = try api.request("GET", "/api/tags").json?["tags"]?.arrayValue?.compactMap { $0.stringValue } ?? []
+        #expect(tags.contains("zz-fresh-tag"))
+        #expect(try api.request("GET", "/api/articles/\(slug)").json?["article"]?["favoritesCount"]?.intValue == 0)
+        _ = try api.request("POST", "/api/articles/\(slug)/favorite", token: token)
+        #expect(try api.request("GET", "/api/articles/\(slug)").json?["article"]?["favoritesCount"]?.intValue == 1)
+    }
+}
