@@ -36,13 +36,15 @@ public struct DemoBackendConfiguration: Sendable {
 public final class DemoBackend: Sendable {
     /// The knob definitions of the backend (issue "Knobs part 1"). Defaults describe what a fresh backend does:
     /// batched queries, indexes present (the seed creates them), no cache, a pool of 8, handlers on the serving threads.
+    /// Keys avoid the console's own keys (`ConsoleKeys.reserved`) and their upper case (which steps a knob back):
+    /// b query, x indexes, c cache, p pool, k pool size, s serving.
     public static var knobDefinitions: [KnobDefinition] {
         [
             KnobDefinition(id: "query", kind: .choice(["n+1", "batched"]), defaultValue: "batched",
-                           naiveValue: "n+1", optimizedValue: "batched", key: "q",
+                           naiveValue: "n+1", optimizedValue: "batched", key: "b",
                            summary: "list queries: one query per article (n+1) or a fixed few per page (batched)"),
             KnobDefinition(id: "indexes", kind: .choice(["off", "on"]), defaultValue: "on",
-                           naiveValue: "off", optimizedValue: "on", key: "i",
+                           naiveValue: "off", optimizedValue: "on", key: "x",
                            summary: "secondary indexes (tags, authors, dates, favorites, follows, comments), built/dropped live"),
             KnobDefinition(id: "cache", kind: .choice(["off", "on"]), defaultValue: "off",
                            naiveValue: "off", optimizedValue: "on", key: "c",
@@ -51,7 +53,7 @@ public final class DemoBackend: Sendable {
                            naiveValue: "per-request", optimizedValue: "pool", key: "p",
                            summary: "database connections: opened per request, or a bounded pool"),
             KnobDefinition(id: "pool_size", kind: .integer(1...64), defaultValue: "8",
-                           naiveValue: "1", optimizedValue: "8", key: "P",
+                           naiveValue: "1", optimizedValue: "8", key: "k",
                            summary: "connections in the pool (pool mode)"),
             KnobDefinition(id: "serving", kind: .choice(["blocking", "offloaded"]), defaultValue: "blocking",
                            naiveValue: "blocking", optimizedValue: "offloaded", key: "s",
