@@ -92,7 +92,7 @@ public final class DemoBackend: Sendable {
         let secret = try Self.tokenSecret(databasePath: database.path)
         provider = ConnectionProvider(databasePath: database.path, mode: Self.poolMode(knobs))
         metrics = BackendMetrics()
-        indexes = IndexKnobWorker(databasePath: database.path)
+        indexes = IndexKnobWorker(databasePath: database.path, observer: metrics[.background])
         let provider = self.provider
         let knobRegistry = knobs
         let workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
@@ -175,6 +175,8 @@ public final class DemoBackend: Sendable {
     public var port: Int { server.port }
 
     /// The backend's own view for the aggregator (every 100 ms): atomics and a few small locks, no database access.
+    /// `serving.busyRatio` covers the time since the previous `probe()` call, so call it from one place (the
+    /// aggregator); `routes` lists routes that served at least one request (plus "background" once it ran SQL).
     public func probe() -> BackendSnapshot {
         var snapshot = BackendSnapshot()
         snapshot.rssBytes = Self.residentSetBytes()
@@ -199,7 +201,7 @@ public final class DemoBackend: Sendable {
         serving.workerBusy = workers.busyWorkers
         serving.workerThreads = workers.threadCount
         snapshot.serving = serving
-        snapshot.routes = metrics.routes.filter { $0.requests > 0 }.map { $0.probe() }
+        snapshot.routes = metrics.routes.filter { $0.requests > 0 || $0.dbQueries.value > 0 }.map { $0.probe() }
         snapshot.indexBuildProgress = indexes.progress
         return snapshot
     }

@@ -6,6 +6,8 @@ import Synchronization
 /// Requests are coalesced: only the latest wanted state matters.
 final class IndexKnobWorker: Sendable {
     private let databasePath: String
+    /// Counts the statements of index builds (route label "background").
+    private let observer: (any QueryObserver)?
     private let queue = DispatchQueue(label: "dyno.indexes")
     private struct State {
         var wanted: Bool?
@@ -16,8 +18,9 @@ final class IndexKnobWorker: Sendable {
     }
     private let state = Mutex(State())
 
-    init(databasePath: String) {
+    init(databasePath: String, observer: (any QueryObserver)? = nil) {
         self.databasePath = databasePath
+        self.observer = observer
     }
 
     /// Progress of a running create/drop (0...1), nil when idle.
@@ -46,6 +49,7 @@ final class IndexKnobWorker: Sendable {
             do {
                 let db = try SQLiteConnection(path: databasePath)
                 defer { db.close() }
+                db.observer = observer
                 if wanted {
                     try SecondaryIndexes.create(on: db) { done, total in
                         self.state.withLock { $0.progress = Double(done) / Double(max(total, 1)) }

@@ -137,6 +137,9 @@ struct BackendStorageKnobTests {
         try api.knobs.set(["indexes": "on"], source: "test")
         #expect(try await waitUntil(deadline: .seconds(20)) { try Self.indexesPresent(api) })
         #expect(try api.request("GET", "/api/tags").status == 200)
+        // The builds' statements are counted too, under their own label.
+        #expect(api.backend.metrics[.background].dbQueries.value > 0)
+        #expect(try api.request("GET", "/metrics").text.contains(#"dyno_db_queries_total{route="background"}"#))
     }
 
     @Test func poolKnobSwitchesTheConnectionProvider() throws {

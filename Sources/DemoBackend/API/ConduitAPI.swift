@@ -62,7 +62,7 @@ final class ConduitAPI: Sendable {
 
     private func dispatch(_ match: RouteMatch, _ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         switch match.route {
-        case .unmatched:
+        case .unmatched, .background:
             if !match.allowedMethods.isEmpty { throw APIError.methodNotAllowed(allowed: match.allowedMethods.joined(separator: ", ")) }
             throw APIError.notFound("route")
         case .metrics:

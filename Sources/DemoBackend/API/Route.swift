@@ -10,6 +10,9 @@ enum Route: Int, CaseIterable, Sendable {
     case metrics, getKnobs, putKnobs
     /// No route matched (404/405): one label for all of them.
     case unmatched
+    /// Not a request: background work of the backend (index builds/drops of the `indexes` knob), so that
+    /// `dyno_db_queries_total` counts every statement the backend runs.
+    case background
 
     var method: String {
         switch self {
@@ -17,7 +20,7 @@ enum Route: Int, CaseIterable, Sendable {
         case .login, .register, .follow, .createArticle, .addComment, .favorite: "POST"
         case .updateUser, .updateArticle, .putKnobs: "PUT"
         case .unfollow, .deleteArticle, .deleteComment, .unfavorite: "DELETE"
-        case .unmatched: "*"
+        case .unmatched, .background: "*"
         }
     }
 
@@ -38,11 +41,12 @@ enum Route: Int, CaseIterable, Sendable {
         case .metrics: "/metrics"
         case .getKnobs, .putKnobs: "/debug/knobs"
         case .unmatched: "unmatched"
+        case .background: "background"
         }
     }
 
     /// "GET /api/articles/:slug"; "unmatched" for no route.
-    var template: String { self == .unmatched ? "unmatched" : "\(method) \(path)" }
+    var template: String { method == "*" ? path : "\(method) \(path)" }
 }
 
 /// The result of routing a request: the route plus up to two path parameters (slug/username, comment id).
