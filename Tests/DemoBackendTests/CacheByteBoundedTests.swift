@@ -127,6 +127,24 @@ struct CacheByteBoundedTests {
         #expect(shard.keysByRecency == ["d"])
     }
 
+    @Test func reverseIndexStaysProportionalToLiveEntries() {
+        // Entries come and go (evicted, replaced) without touching the reverse index; sweeps keep it bounded.
+        var shard = CacheShard<Int, Int, Int>(capacityBytes: 10 * 100)
+        for i in 0..<20_000 {
+            _ = shard.insert(i % 50, value: i, bytes: 100, cost: 0, expiresAt: .max,
+                             dependencies: [i, i + 1, -1])
+        }
+        #expect(shard.count == 10)
+        #expect(shard.dependencyReferences <= 2 * 30 + 1024 + 3)
+        // The live ones are still found through it; the evicted ones are not counted.
+        let newest = shard.keysByRecency
+        let removed = shard.removeDependents(of: -1)
+        #expect(removed == newest.count)
+        #expect(shard.count == 0 && shard.bytes == 0)
+        let none = shard.removeDependents(of: 19_999)
+        #expect(none == 0)
+    }
+
     @Test func invalidateRemovesKeysAndDependentsOnly() throws {
         let cache = TestCache(capacityBytes: 100_000, shardCount: 4)
         var loads = 0

@@ -37,17 +37,17 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
     }
 
     /// Bytes charged per entry on top of the loader's estimate: its slot in the shard's parallel arrays (plain data,
-    /// key, value, dependency array), its index entry (dictionaries run up to 3/4 full) and its dependency array's
-    /// header. An estimate from the types' layouts, like the loader's.
+    /// key, value) and its index entry (dictionaries run up to 3/4 full). An estimate from the types' layouts, like
+    /// the loader's.
     static var entryOverheadBytes: Int {
         let key = MemoryLayout<HashedKey>.stride
-        return 40 + key + MemoryLayout<Value?>.stride + 8 + (key + 8) * 4 / 3 + 32
+        return 56 + key + MemoryLayout<Value?>.stride + (key + 8) * 4 / 3
     }
 
-    /// Bytes charged per dependency of an entry: its element in the entry's array and its member in the reverse
-    /// index's set.
+    /// Bytes charged per dependency of an entry: its reference in the reverse index (8 bytes, counted twice: stale
+    /// references may double it before a sweep) and, at worst, a dictionary entry and array header of its own.
     static var dependencyOverheadBytes: Int {
-        MemoryLayout<Dependency>.stride + MemoryLayout<HashedKey>.stride * 4 / 3
+        16 + (MemoryLayout<Dependency>.stride + 8) * 4 / 3 + 32
     }
 
     /// Total capacity (each shard holds `capacityBytes / shardCount`).
