@@ -6,7 +6,7 @@ import Metrics
 public enum ConsoleKeys {
     /// Characters the console keeps for itself.
     public static let reserved: Set<Character> = [
-        "q", "?", " ", "+", "=", "-", "_", "[", "]", "r", "m", "w", "<", ">", ",", ".", "s", "S", "z", "N", "O", "h",
+        "q", "?", "h", " ", "+", "=", "-", "_", "[", "]", "r", "m", "w", "(", ")", "<", ">", ",", ".", "I", "z", "N", "O",
     ]
 
     /// (keys, what they do) for the help overlay, in display order.
@@ -19,8 +19,8 @@ public enum ConsoleKeys {
         ("Tab / arrows", "move between panels (Shift-Tab back)"),
         ("z", "zoom the focused panel"),
         ("w", "latency window: rolling ↔ whole run"),
-        ("< / >", "shorter / longer rolling window (1 s…60 s)"),
-        ("s / S", "routes: next sort column / reverse order"),
+        ("( / )", "shorter / longer rolling window (1 s…60 s)"),
+        ("< / >", "routes: previous / next sort column (I reverses)"),
         ("r", "reset statistics"),
         ("m", "mark a baseline, then A/B current vs mark; again to clear"),
         ("N / O", "knob preset: naive / optimized"),
@@ -90,20 +90,22 @@ extension ConsoleModel {
             refreshShownSummary()
             setFlash("latency window: \(windowLabel)")
             return []
-        case "<", ",", ">", ".":
+        case "(", ")":
             let choices = Self.windowChoices
             let i = choices.firstIndex(where: { $0 >= windowSeconds }) ?? choices.count - 1
-            let j = (c == "<" || c == ",") ? max(i - 1, 0) : min(i + 1, choices.count - 1)
+            let j = c == "(" ? max(i - 1, 0) : min(i + 1, choices.count - 1)
             windowMode = .rolling
             setWindow(seconds: choices[j])
             setFlash("latency window: \(windowLabel)")
             return []
-        case "s":
+        case "<", ",", ">", ".":
+            // htop's keys for the sort column.
             let all = RouteSort.allCases
-            routeSort = all[(all.firstIndex(of: routeSort)! + 1) % all.count]
+            let step = c == "<" || c == "," ? all.count - 1 : 1
+            routeSort = all[(all.firstIndex(of: routeSort)! + step) % all.count]
             setFlash("routes sorted by \(routeSort.rawValue)")
             return []
-        case "S":
+        case "I":
             routeSortDescending.toggle()
             setFlash(routeSortDescending ? "routes: descending" : "routes: ascending")
             return []

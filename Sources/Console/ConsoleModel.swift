@@ -7,7 +7,7 @@ import Metrics
 public struct ConsoleModel: Sendable {
     /// Charts keep this many seconds (10 minutes).
     public static let historySeconds = 600
-    /// Rolling window lengths `<` and `>` step through.
+    /// Rolling window lengths `(` and `)` step through.
     public static let windowChoices = [1, 2, 5, 10, 15, 30, 60]
 
     public enum WindowMode: String, Sendable { case rolling, wholeRun }

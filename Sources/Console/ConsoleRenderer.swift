@@ -212,7 +212,7 @@ enum Header {
 enum HelpBar {
     static let items: [(String, String)] = [
         ("q", "quit"), ("?", "help"), ("space", "pause"), ("+/-", "rate"), ("[/]", "users"), ("Tab", "panel"),
-        ("w", "window"), ("s", "sort"), ("m", "mark"), ("r", "reset"), ("N/O", "preset"),
+        ("w", "window"), ("<>", "sort"), ("m", "mark"), ("r", "reset"), ("N/O", "preset"),
     ]
 
     static func draw(_ ctx: RenderContext, in rect: Rect) {

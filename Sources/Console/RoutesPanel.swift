@@ -1,7 +1,7 @@
 import Foundation
 import Metrics
 
-/// Routes: one row per request-mix route (rate, p50, p95, p99, errors), sortable with `s` / `S`.
+/// Routes: one row per request-mix route (rate, p50, p95, p99, errors), sortable with `<` / `>` (`I` reverses).
 enum RoutesPanel {
     struct Row {
         var name: String

@@ -38,7 +38,7 @@ struct ConsoleModelTests {
         #expect(m.windowCoveredSeconds == 10)
         #expect(m.shownLatency.corrected.count == 10 * 990)
         #expect(m.shownLatency.service.count == 10 * 990)
-        _ = m.handle(.character("<"), knobs: nil)   // 10 → 5 s
+        _ = m.handle(.character("("), knobs: nil)   // 10 → 5 s
         #expect(m.windowSeconds == 5)
         #expect(m.shownLatency.corrected.count == 5 * 990)
         _ = m.handle(.character("w"), knobs: nil)

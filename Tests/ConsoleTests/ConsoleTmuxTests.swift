@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+@testable import Console
 
 /// End to end through tmux: the real `dyno` binary in a detached 160×48 pane, driven with send-keys and read
 /// with capture-pane. Runs only when tmux is installed and the binary is built (`swift build` puts it in
@@ -34,29 +35,64 @@ struct ConsoleTmuxTests {
 
         init(tmux: String, width: Int, height: Int, directory: String) throws {
             self.tmux = tmux
-            _ = try run(["-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-c", directory,
+            try run(capturing: false, ["-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-c", directory,
                          "env -i PATH=/usr/bin:/bin HOME=\(NSTemporaryDirectory()) TERM=screen-256color LANG=C.UTF-8 PS1='SHELL$ ' bash --norc --noprofile"])
         }
 
-        deinit { _ = try? run(["kill-server"]) }
+        deinit { _ = try? run(capturing: false, ["kill-server"]) }
 
+        /// Runs tmux with `arguments` and returns its stdout. posix_spawn + waitpid rather than Foundation's
+        /// Process, whose waitUntilExit can hang when no run loop is spinning.
         @discardableResult
-        func run(_ arguments: [String]) throws -> String {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: tmux)
-            p.arguments = ["-L", socket] + arguments
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+        func run(capturing: Bool = true, _ arguments: [String]) throws -> String {
+            try Self.spawn([tmux, "-L", socket] + arguments, capturing: capturing)
+        }
+
+        struct SpawnError: Error { let what: String }
+
+        static func spawn(_ argv: [String], capturing: Bool) throws -> String {
+            var fds: [Int32] = [-1, -1]
+            if capturing { guard pipe(&fds) == 0 else { throw SpawnError(what: "pipe") } }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            if capturing {
+                posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+                posix_spawn_file_actions_addclose(&actions, fds[0])
+                posix_spawn_file_actions_addclose(&actions, fds[1])
+            } else {
+                // The server forks from new-session and would hold a pipe open forever: no capture then.
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            }
+            var cArgs = argv.map { strdup($0) } + [nil]
+            defer { for p in cArgs { free(p) } }
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+            if capturing { close(fds[1]) }
+            guard rc == 0 else {
+                if capturing { close(fds[0]) }
+                throw SpawnError(what: "posix_spawn \(argv[0]): \(rc)")
+            }
+            var output = [UInt8]()
+            if capturing {
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = read(fds[0], &buffer, buffer.count)
+                    if n <= 0 { break }
+                    output += buffer[0..<n]
+                }
+                close(fds[0])
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            return String(decoding: output, as: UTF8.self)
         }
 
         func capture() -> String { (try? run(["capture-pane", "-p"])) ?? "" }
-        func type(_ text: String) throws { try run(["send-keys", "-l", text]) }
-        func press(_ key: String) throws { try run(["send-keys", key]) }
+        func type(_ text: String) throws { try run(capturing: false, ["send-keys", "-l", text]) }
+        func press(_ key: String) throws { try run(capturing: false, ["send-keys", key]) }
 
         /// Polls the pane until `condition` holds (deadline); returns the last capture.
         func wait(deadline: Duration = .seconds(60), _ condition: (String) -> Bool) -> (Bool, String) {
@@ -74,23 +110,28 @@ struct ConsoleTmuxTests {
         screen.split(whereSeparator: { !($0.isNumber || $0 == ".") }).map(String.init).filter { $0.contains(where: \.isNumber) }
     }
 
-    /// The first knob on screen as (key, id, value), from the header's "[k]id=value".
-    static func firstKnob(_ screen: String) -> (Character, String, String)? {
+    /// The knobs on screen as (key, id, value), from the header's "[k]id=value" items.
+    static func knobs(_ screen: String) -> [(Character, String, String)] {
+        var found: [(Character, String, String)] = []
         for line in screen.split(separator: "\n") {
-            guard let open = line.firstIndex(of: "[") else { continue }
-            var rest = line[open...]
-            while let o = rest.firstIndex(of: "["), rest.index(o, offsetBy: 3, limitedBy: rest.endIndex) != nil {
-                let key = rest[rest.index(after: o)]
-                let close = rest.index(o, offsetBy: 2)
-                if rest[close] == "]", let eq = rest[close...].firstIndex(of: "=") {
-                    let id = String(rest[rest.index(after: close)..<eq])
-                    let value = rest[rest.index(after: eq)...].prefix { !$0.isWhitespace }
-                    if !id.isEmpty, !id.contains(" "), !value.isEmpty { return (key, id, String(value)) }
-                }
-                rest = rest[rest.index(after: o)...]
+            for item in line.split(separator: " ") where item.hasPrefix("[") && item.count > 4 {
+                let chars = Array(item)
+                guard chars[2] == "]", let eq = chars.firstIndex(of: "="), eq > 3, eq + 1 < chars.count else { continue }
+                found.append((chars[1], String(chars[3..<eq]), String(chars[(eq + 1)...])))
             }
+            if !found.isEmpty { break }   // the header's knob lines come first
         }
-        return nil
+        return found
+    }
+
+    /// The knob to turn: "cache" when there is one, else the first whose key the console does not keep.
+    static func knobToTurn(_ screen: String) -> (Character, String, String)? {
+        let usable = knobs(screen).filter { !ConsoleKeys.reserved.contains($0.0) }
+        return usable.first { $0.1 == "cache" } ?? usable.first
+    }
+
+    static func value(of id: String, _ screen: String) -> String? {
+        knobs(screen).first { $0.1 == id }?.2
     }
 
     @Test(.enabled(if: canRun, "needs tmux and a built dyno binary (.build/debug/dyno or DYNO_BINARY)"))
@@ -114,11 +155,11 @@ struct ConsoleTmuxTests {
         #expect(changed, "nothing changed on screen:\n\(second)")
 
         // A knob key changes the knob's value on screen.
-        let knob = try #require(Self.firstKnob(second), "no [key]knob=value on screen:\n\(second)")
+        let knob = try #require(Self.knobToTurn(second), "no usable [key]knob=value on screen:\n\(second)")
         try pane.type(String(knob.0))
         let (turned, third) = pane.wait(deadline: .seconds(20)) { screen in
-            guard let now = Self.firstKnob(screen) else { return false }
-            return now.1 == knob.1 && now.2 != knob.2
+            guard let now = Self.value(of: knob.1, screen) else { return false }
+            return now != knob.2
         }
         #expect(turned, "knob \(knob.1) stayed at \(knob.2) after pressing \(knob.0):\n\(third)")
 

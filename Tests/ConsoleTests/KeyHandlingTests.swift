@@ -102,19 +102,21 @@ struct KeyHandlingTests {
         #expect(m.focus == .jobs)
     }
 
-    @Test func sortKeyCyclesColumnsAndReordersRoutes() {
+    @Test func sortKeysCycleColumnsAndReorderRoutes() {
         var m = Fixtures.model(ticks: 25)
         let canvas = MemoryCanvas(width: 80, height: 24)
         func order() -> [String] {
             RoutesPanel.rows(RenderContext(model: m, knobs: nil, canvas: canvas, finished: false)).map(\.name)
         }
         #expect(order() == Fixtures.routeNames)
-        _ = m.handle(.character("s"), knobs: nil)   // rate
-        _ = m.handle(.character("s"), knobs: nil)   // p50
+        _ = m.handle(.character(">"), knobs: nil)   // rate
+        _ = m.handle(.character(">"), knobs: nil)   // p50
         #expect(m.routeSort == .p50)
         #expect(order().first == "POST /api/users/login")
-        _ = m.handle(.character("S"), knobs: nil)
+        _ = m.handle(.character("I"), knobs: nil)
         #expect(order().last == "POST /api/users/login")
+        _ = m.handle(.character("<"), knobs: nil)
+        #expect(m.routeSort == .rate)
     }
 
     @Test func markSetsABaselineAndPressingAgainClearsIt() throws {
@@ -127,5 +129,18 @@ struct KeyHandlingTests {
         _ = m.handle(.character("m"), knobs: nil)
         #expect(m.mark == nil)
         #expect(m.comparison == nil)
+    }
+}
+
+@Suite("Keys the console keeps")
+struct ReservedKeyTests {
+    @Test func consoleKeysWinOverAKnobBoundToTheSameKey() {
+        let knobs = KnobRegistry([
+            KnobDefinition(id: "query", kind: .choice(["n+1", "batched"]), defaultValue: "batched", naiveValue: "n+1",
+                           optimizedValue: "batched", key: "q", summary: "list queries"),
+        ], clock: { 0 })
+        var m = Fixtures.model(ticks: 5)
+        #expect(m.handle(.character("q"), knobs: knobs) == [.quit])
+        #expect(ConsoleKeys.reserved.contains("q"))
     }
 }
