@@ -35,11 +35,15 @@ struct ConsoleTmuxTests {
 
         init(tmux: String, width: Int, height: Int, directory: String) throws {
             self.tmux = tmux
-            try run(capturing: false, ["-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-c", directory,
+            try run(capturing: false, ["-f", "/dev/null", "new-session", "-d", "-s", "dyno", "-x", "\(width)", "-y", "\(height)", "-c", directory,
                          "env -i PATH=/usr/bin:/bin HOME=\(NSTemporaryDirectory()) TERM=screen-256color LANG=C.UTF-8 PS1='SHELL$ ' bash --norc --noprofile"])
         }
 
-        deinit { _ = try? run(capturing: false, ["kill-server"]) }
+        deinit {
+            // kill-server alone left the server running here (tmux 3.3a); ending its only session stops it.
+            _ = try? run(capturing: false, ["kill-session", "-t", "dyno"])
+            _ = try? run(capturing: false, ["kill-server"])
+        }
 
         /// Runs tmux with `arguments` and returns its stdout. posix_spawn + waitpid rather than Foundation's
         /// Process, whose waitUntilExit can hang when no run loop is spinning.
