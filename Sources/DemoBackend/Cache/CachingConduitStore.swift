@@ -7,8 +7,9 @@ import Synchronization
 /// before the write returns.
 ///
 /// Knob "off": every read passes straight through, and the cache is emptied the first time a call sees it off (so
-/// turning it on again starts cold). Writes invalidate whatever the knob says: it costs a few uncontended locks per
-/// write, and it means no interleaving of knob flips, reads and writes can leave a stale entry behind.
+/// turning it on again starts cold). Writes invalidate whatever the knob says: it costs at most one uncontended lock
+/// per shard per write (~2 µs with an empty cache), and it means no interleaving of knob flips, reads and writes can
+/// leave a stale entry behind.
 ///
 /// Only reads with no viewer are cached. The viewer-dependent fields (`favorited`, `author.following`) are then
 /// always false, so one entry serves every anonymous caller, follow/unfollow change nothing cached, and a favorite
