@@ -154,8 +154,12 @@ enum BackendPanels {
     static func memory(_ rss: UInt64?, _ ctx: RenderContext, _ r: Rect) {
         let canvas = ctx.canvas
         guard let rss else { return noProbe("memory", canvas, r) }
-        let samples = ctx.model.seconds.elements.compactMap { s in s.backend?.rssBytes.map { (s.second, Double($0)) } }
-        var items: [(String, String, Style)] = [("RSS", Text.bytes(Double(rss)), Style(.accent, bold: true))]
+        // 0 means the probe could not read it this time (no process has an RSS of 0): a gap, not a value.
+        let samples = ctx.model.seconds.elements.compactMap { s in
+            s.backend?.rssBytes.flatMap { $0 > 0 ? (s.second, Double($0)) : nil }
+        }
+        guard let now = rss > 0 ? Double(rss) : samples.last?.1 else { return noProbe("memory", canvas, r) }
+        var items: [(String, String, Style)] = [("RSS", Text.bytes(now), Style(.accent, bold: true))]
         // Growth over the last minute (or what there is of it): a steady climb is how a leak looks.
         let recent = samples.suffix(60)
         if let first = recent.first, let last = recent.last, last.0 > first.0 {

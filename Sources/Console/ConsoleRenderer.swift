@@ -115,16 +115,16 @@ enum Header {
             canvas.put(t, x: x, y: rect.y + row, style: style)
             x += t.count
         }
+        // Phase, clock and state first: the title is the part that may be cut on a narrow terminal.
         put(" dyno ", Style(.title, bold: true, reverse: true), row: 0)
-        put(" " + ctx.model.title, .title, row: 0)
         if let s {
-            put("   " + s.phase.rawValue, s.phase == .measuring ? .good : .accent, row: 0)
-            put("  " + Text.clock(s.elapsedSeconds), .normal, row: 0)
+            put(" " + s.phase.rawValue, s.phase == .measuring ? .good : .accent, row: 0)
+            put(" " + Text.clock(s.elapsedSeconds), Style(.normal, bold: true), row: 0)
             if s.paused { put("  PAUSED", .warning, row: 0) }
-        } else {
-            put("   waiting for the first snapshot…", .muted, row: 0)
         }
         if ctx.finished { put("  FINISHED (q quits)", .warning, row: 0) }
+        put("  " + ctx.model.title, .title, row: 0)
+        if s == nil { put("  waiting for the first snapshot…", .muted, row: 0) }
 
         // Line 1: the load.
         x = rect.x
