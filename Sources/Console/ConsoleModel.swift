@@ -160,7 +160,7 @@ public struct ConsoleModel: Sendable {
             routes[r.name] = RouteSecond(
                 rate: Double(rd.completed) / dt,
                 errorRate: rd.finished == 0 ? 0 : Double(rd.errors) / Double(rd.finished),
-                latency: hist?.summary ?? LatencySummary())
+                latency: hist?.onePassSummary ?? LatencySummary())
         }
         routeSeconds = routes
         for key in secondRoutes.keys { secondRoutes[key]!.reset() }
@@ -177,7 +177,7 @@ public struct ConsoleModel: Sendable {
     /// Recomputes `shownSummary` (after the window, its mode or the run's totals changed).
     mutating func refreshShownSummary() {
         let (c, s) = shownLatency
-        shownSummary = (c.summary, s.summary)
+        shownSummary = (c.onePassSummary, s.onePassSummary)
     }
 
     /// Forgets everything derived from snapshots (after a statistics reset or a new run); view state stays.

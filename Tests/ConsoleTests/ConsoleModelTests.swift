@@ -84,3 +84,21 @@ struct ConsoleModelTests {
         #expect(m.latest?.sequence == 0)
     }
 }
+
+@Suite("One-pass latency summary")
+struct OnePassSummaryTests {
+    @Test func matchesTheHistogramsOwnSummary() {
+        var h = LatencyHistogram()
+        #expect(h.onePassSummary == h.summary)
+        var state: UInt64 = 42
+        for _ in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            h.record(nanoseconds: 1_000 + (state >> 40) % 50_000_000)
+        }
+        h.record(nanoseconds: 61_000_000_000)   // clamped into the top bucket
+        #expect(h.onePassSummary == h.summary)
+        var one = LatencyHistogram()
+        one.record(nanoseconds: 1_234_567)
+        #expect(one.onePassSummary == one.summary)
+    }
+}
