@@ -148,8 +148,9 @@ struct RenderLoop {
         model = ConsoleModel(title: session.title)
     }
 
-    /// Snapshots are polled this often (a tick is ~100 ms, so no tick is missed); each poll is a lock read.
-    static let pollMilliseconds: UInt64 = 20
+    /// Snapshots are polled this often: three polls per 100 ms tick so none is missed, few enough wake-ups that
+    /// the idle console costs next to nothing (each poll is one lock read).
+    static let pollMilliseconds: UInt64 = 30
 
     mutating func run() -> Int32 {
         let window = dyno_stdscr()

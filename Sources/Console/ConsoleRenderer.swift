@@ -254,12 +254,16 @@ enum HelpOverlay {
             lines.append(("", "", .normal))
             lines.append(("knobs", "none: the target is external", .muted))
         }
+        // On a short terminal: no padding row, no blank separator, the whole height (every knob stays listed).
+        let compact = lines.count + 4 > canvas.height - 2
+        if compact { lines.removeAll { $0.0.isEmpty && $0.1.isEmpty } }
         let width = min(canvas.width - 4, 96)
-        let height = min(canvas.height - 2, lines.count + 4)
+        let height = compact ? min(canvas.height, lines.count + 2) : lines.count + 4
         let rect = Rect(x: (canvas.width - width) / 2, y: (canvas.height - height) / 2, width: width, height: height)
         canvas.fill(rect)
         canvas.box(rect, title: "Keys", focused: true)
-        let inner = Rect(x: rect.x + 2, y: rect.y + 2, width: rect.width - 4, height: rect.height - 3)
+        let pad = compact ? 1 : 2
+        let inner = Rect(x: rect.x + 2, y: rect.y + pad, width: rect.width - 4, height: rect.height - pad - 1)
         for (i, line) in lines.prefix(inner.height).enumerated() {
             canvas.put(Text.left(line.0, 14), in: inner, row: i, style: Style(.accent, bold: true))
             canvas.put(line.1, in: inner, row: i, column: 15, style: line.2)
