@@ -4,17 +4,22 @@ import TestSupport
 @testable import Console
 
 /// End to end through tmux: the real `dyno` binary in a detached 160×48 pane, driven with send-keys and read
-/// with capture-pane. Runs only when tmux is installed and the binary is built (`swift build` puts it in
-/// .build/debug; DYNO_BINARY overrides).
+/// with capture-pane. Runs only when tmux is installed and the binary is built (`swift test` builds it next to
+/// the test bundle; DYNO_BINARY overrides).
 @Suite("Console end to end in tmux", .serialized)
 struct ConsoleTmuxTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
+    /// DYNO_BINARY, else the `dyno` built next to this test bundle (the same `swift test`, whatever its scratch
+    /// path), else .build/release or .build/debug.
     static let binary: String? = {
         if let path = ProcessInfo.processInfo.environment["DYNO_BINARY"], FileManager.default.isExecutableFile(atPath: path) {
             return path
         }
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let sibling = bundleDirectory.appendingPathComponent("dyno").path
+        if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
         for config in ["release", "debug"] {
             let path = packageRoot.appendingPathComponent(".build/\(config)/dyno").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -138,7 +143,7 @@ struct ConsoleTmuxTests {
         knobs(screen).first { $0.1 == id }?.2
     }
 
-    @Test(.enabled(if: canRun, "needs tmux and a built dyno binary (.build/debug/dyno or DYNO_BINARY)"))
+    @Test(.enabled(if: canRun, "needs tmux and a built dyno binary (next to the tests, in .build, or DYNO_BINARY)"))
     func consoleShowsLiveNumbersTurnsAKnobAndRestoresTheTerminal() throws {
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("dyno-console-e2e-\(getpid())")
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
