@@ -210,7 +210,10 @@ public struct ConsoleModel: Sendable {
     /// "last 10s" or "whole run".
     public var windowLabel: String {
         switch windowMode {
-        case .rolling: return "last \(windowSeconds)s"
+        case .rolling:
+            // While the window is still filling, say how much of it there is.
+            let covered = windowCoveredSeconds
+            return covered < windowSeconds && latest != nil ? "last \(covered)/\(windowSeconds)s" : "last \(windowSeconds)s"
         case .wholeRun: return "whole run"
         }
     }
