@@ -55,6 +55,18 @@ static void write_all(int fd, const char *p, size_t n) {
     }
 }
 
+void dyno_terminal_replay_stderr(void) {
+    if (saved_stderr < 0) return;
+    dup2(saved_stderr, STDERR_FILENO);
+    if (capture >= 0 && lseek(capture, 0, SEEK_SET) == 0) {
+        char buffer[4096];
+        ssize_t n;
+        while ((n = read(capture, buffer, sizeof buffer)) > 0) write_all(STDERR_FILENO, buffer, (size_t)n);
+    }
+    saved_stderr = -1;
+    capture = -1;
+}
+
 static void fatal_handler(int sig) {
     // 1. Restore the terminal: attributes, cursor, leave the alternate screen, then the tty modes.
     write_all(STDOUT_FILENO, restore_sequence, restore_length);
@@ -62,14 +74,7 @@ static void fatal_handler(int sig) {
     if (have_termios) tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
     // 2. Give stderr back and replay what was written there while the console owned the screen
     //    (the Swift runtime prints "Fatal error: ..." before it traps).
-    if (saved_stderr >= 0) {
-        dup2(saved_stderr, STDERR_FILENO);
-        if (capture >= 0 && lseek(capture, 0, SEEK_SET) == 0) {
-            char buffer[4096];
-            ssize_t n;
-            while ((n = read(capture, buffer, sizeof buffer)) > 0) write_all(STDERR_FILENO, buffer, (size_t)n);
-        }
-    }
+    dyno_terminal_replay_stderr();
     // 3. Let the previous handler (Swift's backtracer, or the default action) do its job.
     for (int i = 0; i < FATAL_COUNT; i++) {
         if (fatal_signals[i] == sig) sigaction(sig, &previous_fatal[i], NULL);
@@ -100,6 +105,9 @@ void dyno_terminal_guard_install(int saved_stderr_fd, int capture_fd) {
 }
 
 void dyno_terminal_guard_remove(void) {
+    // The caller replays and closes the descriptors itself from here on.
+    saved_stderr = -1;
+    capture = -1;
     if (!guard_installed) return;
     for (int i = 0; i < FATAL_COUNT; i++) sigaction(fatal_signals[i], &previous_fatal[i], NULL);
     guard_installed = 0;

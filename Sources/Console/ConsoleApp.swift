@@ -41,9 +41,13 @@ public struct ConsoleRunStatistics: Sendable, Equatable {
 private let terminalOwned = Atomic<Bool>(false)
 private let atExitRegistered = Atomic<Bool>(false)
 
-/// atexit hook: a process that exits while the console is up gets its terminal back.
+/// atexit hook: a process that exits while the console is up gets its terminal back, then what it printed to
+/// stderr meanwhile (e.g. the reason it called exit).
 private func restoreAtExit() {
-    if terminalOwned.exchange(false, ordering: .acquiringAndReleasing) { endwin() }
+    if terminalOwned.exchange(false, ordering: .acquiringAndReleasing) {
+        endwin()
+        dyno_terminal_replay_stderr()
+    }
 }
 
 /// The interactive console: an ncurses front end that renders a session's snapshots and turns keys into

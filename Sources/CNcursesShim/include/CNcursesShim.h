@@ -31,8 +31,11 @@ void dyno_terminal_save_modes(void);
 /// to it, reinstall the previous handler and re-raise. Call after setupterm/newterm, before the first draw.
 /// `saved_stderr_fd` / `capture_fd` may be -1 (nothing to copy).
 void dyno_terminal_guard_install(int saved_stderr_fd, int capture_fd);
-/// Puts the previous fatal-signal handlers back (after a normal endwin).
+/// Puts the previous fatal-signal handlers back (after a normal endwin) and forgets the stderr descriptors.
 void dyno_terminal_guard_remove(void);
+/// For an exit() while the console is up (atexit, after endwin): points fd 2 back at the saved stderr and
+/// replays what was captured, once.
+void dyno_terminal_replay_stderr(void);
 
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that only record the signal number.
 void dyno_quit_signals_install(void);
