@@ -1,4 +1,5 @@
 #include "CNcursesShim.h"
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,6 +112,20 @@ void dyno_terminal_guard_remove(void) {
     if (!guard_installed) return;
     for (int i = 0; i < FATAL_COUNT; i++) sigaction(fatal_signals[i], &previous_fatal[i], NULL);
     guard_installed = 0;
+}
+
+void dyno_terminal_signals_reset(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTSTP);
+    sigaddset(&set, SIGCONT);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    struct sigaction current;
+    if (sigaction(SIGWINCH, NULL, &current) == 0 && current.sa_handler == SIG_IGN) signal(SIGWINCH, SIG_DFL);
 }
 
 // MARK: - quit signals

@@ -75,6 +75,7 @@ public enum ConsoleApp {
         let noColorEnv = getenv("NO_COLOR").map { String(cString: $0).isEmpty == false } ?? false
 
         // Our SIGINT/SIGTERM/SIGHUP handlers go in first: ncurses then leaves those signals to us.
+        dyno_terminal_signals_reset()
         dyno_quit_signals_install()
         defer { dyno_quit_signals_remove() }
 

@@ -75,10 +75,21 @@ struct ConsoleTmuxTests {
                 // The server forks from new-session and would hold a pipe open forever: no capture then.
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             }
+            // A clean signal state for tmux and what it runs: the test process may block or ignore signals
+            // (SIGWINCH among them), and both survive exec.
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var empty = sigset_t(), all = sigset_t()
+            sigemptyset(&empty)
+            sigfillset(&all)
+            posix_spawnattr_setsigmask(&attributes, &empty)
+            posix_spawnattr_setsigdefault(&attributes, &all)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
             var cArgs = argv.map { strdup($0) } + [nil]
             defer { for p in cArgs { free(p) } }
             var pid: pid_t = 0
-            let rc = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ)
+            let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, environ)
             if capturing { close(fds[1]) }
             guard rc == 0 else {
                 if capturing { close(fds[0]) }
@@ -171,6 +182,14 @@ struct ConsoleTmuxTests {
             return now != knob.2
         }
         #expect(turned, "knob \(knob.1) stayed at \(knob.2) after pressing \(knob.0):\n\(third)")
+
+        // A resize re-lays out at once: below 80×24 the console says so, back up the panels return.
+        try pane.run(capturing: false, ["resize-window", "-t", "dyno", "-x", "70", "-y", "20"])
+        let (small, smallScreen) = pane.wait(deadline: .seconds(10)) { $0.contains("terminal too small") }
+        #expect(small, "no size message at 70×20:\n\(smallScreen)")
+        try pane.run(capturing: false, ["resize-window", "-t", "dyno", "-x", "160", "-y", "48"])
+        let (big, bigScreen) = pane.wait(deadline: .seconds(10)) { screen in titles.allSatisfy { screen.contains($0) } }
+        #expect(big, "panels did not come back at 160×48:\n\(bigScreen)")
 
         // q exits 0 and the shell is back (the console's alternate screen is gone).
         try pane.type("q")

@@ -37,6 +37,10 @@ void dyno_terminal_guard_remove(void);
 /// replays what was captured, once.
 void dyno_terminal_replay_stderr(void);
 
+/// Unblocks SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGTSTP and SIGCONT in the calling thread and resets an ignored
+/// SIGWINCH to the default, so ncurses sees resizes even when dyno was started by a process that blocks or
+/// ignores signals (a parent's mask and ignored dispositions survive exec). Call before newterm.
+void dyno_terminal_signals_reset(void);
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that only record the signal number.
 void dyno_quit_signals_install(void);
 /// Restores the previous SIGINT/SIGTERM/SIGHUP handlers.
