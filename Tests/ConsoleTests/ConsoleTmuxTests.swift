@@ -201,5 +201,15 @@ struct ConsoleTmuxTests {
             screen.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?.hasPrefix("SHELL$") == true
         }
         #expect(prompt, "no shell prompt after exit")
+
+        // Ctrl-C (SIGINT through the terminal) also restores it; the exit status says it was interrupted.
+        try pane.type("clear; '\(Self.binary!)' --fps 10 --no-color --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
+        try pane.press("Enter")
+        let (again, againScreen) = pane.wait { screen in titles.allSatisfy { screen.contains($0) } }
+        #expect(again, "panel titles never appeared the second time:\n\(againScreen)")
+        try pane.press("C-c")
+        let (interrupted, afterInterrupt) = pane.wait(deadline: .seconds(30)) { $0.contains("DYNO_EXIT=") }
+        #expect(interrupted && afterInterrupt.contains("DYNO_EXIT=130"), "after Ctrl-C:\n\(afterInterrupt)")
+        #expect(!afterInterrupt.contains("Throughput & latency over time"))
     }
 }
