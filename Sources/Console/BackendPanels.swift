@@ -165,7 +165,13 @@ enum BackendPanels {
         if let first = recent.first, let last = recent.last, last.0 > first.0 {
             let perMinute = (last.1 - first.1) / Double(last.0 - first.0) * 60
             let sign = perMinute >= 0 ? "+" : "-"
-            items.append(("", sign + Text.bytes(abs(perMinute)) + "/min", abs(perMinute) > 1_048_576 ? Style(.warning, bold: true) : .muted))
+            let climbing = perMinute > 1_048_576
+            items.append(("", sign + Text.bytes(abs(perMinute)) + "/min", climbing ? Style(.warning, bold: true) : .muted))
+            // A first impression only (the headless leak check is the verdict): a minute-long climb of over
+            // 1 MiB/min is worth a look, after 30 s of samples.
+            if last.0 - first.0 >= 30 {
+                items.append(("", climbing ? "climbing" : "steady", climbing ? Style(.warning, bold: true) : .good))
+            }
         }
         pairs(items, row: 0, canvas, r)
         guard r.height >= 3, !samples.isEmpty else { return }
