@@ -16,15 +16,17 @@ let package = Package(
         .systemLibrary(name: "CNcurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
         // Tiny C shim for ncurses macros Swift cannot import (COLOR_PAIR, getmaxyx, ...).
         .target(name: "CNcursesShim", dependencies: ["CNcurses"]),
+        // Linux calls Glibc's Swift module leaves out (epoll, eventfd, accept4, prctl).
+        .target(name: "CLinuxShim"),
 
         // Libraries, one concern each (see README and ../shared/DESIGN.md).
         .target(name: "Metrics"),
         .target(name: "Knobs"),
-        .target(name: "HTTP"),
+        .target(name: "HTTP", dependencies: ["CLinuxShim"]),
         .target(name: "DemoBackend", dependencies: ["HTTP", "Metrics", "Knobs", "CSQLite", "CCrypto", "CZlib"]),
-        .target(name: "LoadGenerator", dependencies: ["HTTP", "Metrics"]),
+        .target(name: "LoadGenerator", dependencies: ["HTTP", "Metrics", "CLinuxShim"]),
         .target(name: "Engine", dependencies: ["Metrics", "Knobs", "HTTP", "LoadGenerator", "DemoBackend"]),
-        .target(name: "Console", dependencies: ["Engine", "Metrics", "Knobs", "CNcursesShim"]),
+        .target(name: "Console", dependencies: ["Metrics", "Knobs", "CNcursesShim"]),
         .target(name: "Headless", dependencies: ["Engine", "Metrics", "Knobs", "LoadGenerator", "Console"]),
         .executableTarget(name: "dyno", dependencies: ["Headless", "Console", "Engine"]),
 
@@ -35,7 +37,7 @@ let package = Package(
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "HTTP", "Metrics", "TestSupport"]),
         .testTarget(name: "DemoBackendTests", dependencies: ["DemoBackend", "HTTP", "Knobs", "Metrics", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Engine", "Metrics", "Knobs", "TestSupport"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Metrics", "Knobs", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "HeadlessTests", dependencies: ["Headless", "Engine", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,22 +1,9 @@
-// A thin epoll wrapper for one client event-loop thread.
-//
-// WHY @_silgen_name: Swift's Glibc module map does not include <sys/epoll.h> (the server's ServerSystemCalls.swift
-// does the same, privately). Arguments are Int32/UInt32/pointers, passed identically by Swift and C on x86_64 and
-// arm64; constants are the Linux ABI values. A system-library target over <sys/epoll.h> would be the clean fix.
+// A thin epoll wrapper for one client event-loop thread, over the CLinuxShim C target (Swift's Glibc module does
+// not import <sys/epoll.h>).
+import CLinuxShim
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@_silgen_name("epoll_create1")
-private func clientEpollCreate1(_ flags: Int32) -> Int32
-@_silgen_name("epoll_ctl")
-private func clientEpollCtl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutableRawPointer?) -> Int32
-@_silgen_name("epoll_wait")
-private func clientEpollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer, _ maxEvents: Int32,
-                             _ timeout: Int32) -> Int32
-@_silgen_name("epoll_pwait2")
-private func clientEpollPwait2(_ epfd: Int32, _ events: UnsafeMutableRawPointer, _ maxEvents: Int32,
-                               _ timeout: UnsafeRawPointer?, _ sigmask: UnsafeRawPointer?) -> Int32
 
 /// One epoll instance and its event buffer, owned by a single thread (not `Sendable`).
 ///
@@ -25,19 +12,14 @@ private func clientEpollPwait2(_ epfd: Int32, _ events: UnsafeMutableRawPointer,
 /// (millisecond precision, rounded up) when the kernel lacks it.
 public final class ClientPoller {
     /// Readable (or peer closed).
-    public static let readable: UInt32 = 0x001 | 0x2000        // EPOLLIN | EPOLLRDHUP
+    public static let readable: UInt32 = DYNO_EPOLLIN | DYNO_EPOLLRDHUP
     /// Writable (connect finished, or room for a pending write).
-    public static let writable: UInt32 = 0x004                 // EPOLLOUT
+    public static let writable: UInt32 = DYNO_EPOLLOUT
     /// Error or hang-up (always reported by epoll).
-    public static let failure: UInt32 = 0x008 | 0x010          // EPOLLERR | EPOLLHUP
+    public static let failure: UInt32 = DYNO_EPOLLERR | DYNO_EPOLLHUP
 
-    /// `struct epoll_event` is packed (12 bytes: u32 events, u64 data) on x86_64, 16 bytes elsewhere.
-    #if arch(x86_64)
-    private static let stride = 12
-    #else
-    private static let stride = 16
-    #endif
-    private static let dataOffset = stride - 8
+    /// Bytes per event (packed 12 on x86_64, 16 elsewhere); the shim reads the fields.
+    private static let stride = Int(dyno_epoll_event_size())
 
     private let epfd: Int32
     private let events: UnsafeMutableRawPointer
@@ -46,7 +28,7 @@ public final class ClientPoller {
     private var hasPwait2 = true
 
     public init(capacity: Int = 256) throws(HTTPClientError) {
-        epfd = clientEpollCreate1(0o2000000)   // EPOLL_CLOEXEC
+        epfd = dyno_epoll_create()
         guard epfd >= 0 else {
             throw HTTPClientError(.other, "epoll_create1 failed: \(ClientSocket.describe(errno: errno))")
         }
@@ -62,28 +44,22 @@ public final class ClientPoller {
     /// Registers `fd` for `interest` (level-triggered).
     @discardableResult
     public func add(_ fd: Int32, token: UInt64, interest: UInt32) -> Bool {
-        control(1, fd, token: token, interest: interest)   // EPOLL_CTL_ADD
+        control(DYNO_EPOLL_CTL_ADD, fd, token: token, interest: interest)
     }
 
     /// Changes the interest set of a registered `fd`.
     @discardableResult
     public func modify(_ fd: Int32, token: UInt64, interest: UInt32) -> Bool {
-        control(3, fd, token: token, interest: interest)   // EPOLL_CTL_MOD
+        control(DYNO_EPOLL_CTL_MOD, fd, token: token, interest: interest)
     }
 
     /// Unregisters `fd` (closing it also does this).
     public func remove(_ fd: Int32) {
-        var event = (UInt64(0), UInt64(0))
-        _ = withUnsafeMutableBytes(of: &event) { clientEpollCtl(epfd, 2, fd, $0.baseAddress) }   // EPOLL_CTL_DEL
+        _ = dyno_epoll_ctl(epfd, DYNO_EPOLL_CTL_DEL, fd, 0, 0)
     }
 
     private func control(_ op: Int32, _ fd: Int32, token: UInt64, interest: UInt32) -> Bool {
-        var event = (UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &event) { raw in
-            raw.storeBytes(of: interest, toByteOffset: 0, as: UInt32.self)
-            raw.storeBytes(of: token, toByteOffset: Self.dataOffset, as: UInt64.self)
-            return clientEpollCtl(epfd, op, fd, raw.baseAddress) == 0
-        }
+        dyno_epoll_ctl(epfd, op, fd, interest, token) == 0
     }
 
     /// Waits up to `timeoutNanoseconds` (negative: forever; 0: poll) and returns how many events are ready;
@@ -91,20 +67,14 @@ public final class ClientPoller {
     public func wait(timeoutNanoseconds: Int64) -> Int {
         var n: Int32
         if hasPwait2 {
-            if timeoutNanoseconds < 0 {
-                n = clientEpollPwait2(epfd, events, Int32(capacity), nil, nil)
-            } else {
-                var ts = timespec(tv_sec: Int(timeoutNanoseconds / 1_000_000_000),
-                                  tv_nsec: Int(timeoutNanoseconds % 1_000_000_000))
-                n = clientEpollPwait2(epfd, events, Int32(capacity), &ts, nil)
-            }
+            n = dyno_epoll_pwait2(epfd, events, Int32(capacity), timeoutNanoseconds)
             if n < 0 && errno == ENOSYS {
                 hasPwait2 = false
                 return wait(timeoutNanoseconds: timeoutNanoseconds)
             }
         } else {
             let ms = timeoutNanoseconds < 0 ? -1 : Int32(min((timeoutNanoseconds + 999_999) / 1_000_000, 1 << 30))
-            n = clientEpollWait(epfd, events, Int32(capacity), ms)
+            n = dyno_epoll_wait(epfd, events, Int32(capacity), ms)
         }
         return n < 0 ? 0 : Int(n)
     }
@@ -112,12 +82,12 @@ public final class ClientPoller {
     /// The token of ready event `index` (0..<count from the last `wait`).
     @inline(__always)
     public func token(at index: Int) -> UInt64 {
-        events.loadUnaligned(fromByteOffset: index * Self.stride + Self.dataOffset, as: UInt64.self)
+        dyno_epoll_event_data(events, Int32(index))
     }
 
     /// The event bits of ready event `index`.
     @inline(__always)
     public func events(at index: Int) -> UInt32 {
-        events.loadUnaligned(fromByteOffset: index * Self.stride, as: UInt32.self)
+        dyno_epoll_event_flags(events, Int32(index))
     }
 }

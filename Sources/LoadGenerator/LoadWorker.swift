@@ -1,15 +1,10 @@
 // One load worker: a single thread running one epoll loop over many non-blocking keep-alive connections.
+import CLinuxShim
 import HTTP
 import Metrics
 #if canImport(Glibc)
 import Glibc
 #endif
-
-// WHY @_silgen_name: Swift cannot import the variadic `prctl(int, ...)`. Binding it with five fixed integer
-// arguments is ABI-compatible on Linux x86_64 and arm64 (variadic integer arguments travel in the same registers).
-@_silgen_name("prctl")
-private func workerPrctl(_ option: Int32, _ arg2: UInt, _ arg3: UInt, _ arg4: UInt, _ arg5: UInt) -> Int32
-private let prSetTimerSlack: Int32 = 29   // PR_SET_TIMERSLACK
 
 /// How a worker offers load.
 enum WorkerModel: Sendable {
@@ -129,7 +124,7 @@ struct LoadWorker {
     mutating func run() {
         // Linux lets a thread's timed waits end up to 50 µs late by default (timer slack); sends would then leave
         // systematically late and inflate the corrected latency. 1 ns asks for on-time wake-ups.
-        _ = workerPrctl(prSetTimerSlack, 1, 0, 0, 0)
+        _ = dyno_set_timer_slack(1)
         var now = MonotonicClock.nanoseconds()
         lastFlush = now
         lastWaitEnd = now

@@ -1,0 +1,26 @@
+// Linux system calls Swift's Glibc module does not import (<sys/epoll.h>, <sys/eventfd.h>, accept4 behind
+// _GNU_SOURCE, the variadic prctl). The HTTP server, the HTTP client and the load generator share these.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+/// `struct epoll_event` is packed on x86_64 and not elsewhere: Swift never sees its layout, only these accessors
+/// over an opaque buffer of `dyno_epoll_event_size()`-byte events.
+size_t dyno_epoll_event_size(void);
+uint32_t dyno_epoll_event_flags(const void *events, int index);
+uint64_t dyno_epoll_event_data(const void *events, int index);
+
+int dyno_epoll_create(void);                        // EPOLL_CLOEXEC
+int dyno_epoll_ctl(int epfd, int op, int fd, uint32_t flags, uint64_t data);
+int dyno_epoll_wait(int epfd, void *events, int max_events, int timeout_ms);
+/// Nanosecond-precision wait (epoll_pwait2, Linux ≥ 5.11); -1 with errno ENOSYS where unavailable.
+/// A negative timeout waits forever.
+int dyno_epoll_pwait2(int epfd, void *events, int max_events, int64_t timeout_ns);
+int dyno_eventfd(void);                              // EFD_CLOEXEC | EFD_NONBLOCK
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC: one syscall per accepted connection instead of three.
+int dyno_accept_nonblocking(int listen_fd);
+/// prctl(PR_SET_TIMERSLACK): how late the calling thread's timed waits may end (Linux default 50 µs).
+int dyno_set_timer_slack(unsigned long nanoseconds);
+
+extern const int DYNO_EPOLL_CTL_ADD, DYNO_EPOLL_CTL_MOD, DYNO_EPOLL_CTL_DEL;
+extern const uint32_t DYNO_EPOLLIN, DYNO_EPOLLOUT, DYNO_EPOLLERR, DYNO_EPOLLHUP, DYNO_EPOLLRDHUP, DYNO_EPOLLEXCLUSIVE;
