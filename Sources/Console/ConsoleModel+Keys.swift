@@ -6,7 +6,7 @@ import Metrics
 public enum ConsoleKeys {
     /// Characters the console keeps for itself.
     public static let reserved: Set<Character> = [
-        "q", "?", "h", " ", "+", "=", "-", "_", "[", "]", "r", "m", "w", "(", ")", "<", ">", ",", ".", "I", "z", "N", "O",
+        "q", "?", "h", " ", "+", "=", "-", "_", "[", "]", "r", "m", "w", "(", ")", "<", ">", ",", ".", "I", "z", "N", "O", "v",
     ]
 
     /// (keys, what they do) for the help overlay, in display order.
@@ -21,6 +21,7 @@ public enum ConsoleKeys {
         ("w", "latency window: rolling ↔ whole run"),
         ("( / )", "shorter / longer rolling window (1 s…60 s)"),
         ("< / >", "routes: previous / next sort column (I reverses)"),
+        ("v", "routes: client ↔ server view (backend's per-route DB work and stage times)"),
         ("r", "reset statistics"),
         ("m", "mark a baseline, then A/B current vs mark; again to clear"),
         ("N / O", "knob preset: naive / optimized"),
@@ -111,6 +112,10 @@ extension ConsoleModel {
             return []
         case "z":
             zoomed.toggle()
+            return []
+        case "v":
+            routesView = routesView == .client ? .server : .client
+            setFlash(routesView == .server ? "routes: server view (backend's own figures)" : "routes: client view")
             return []
         case "N", "O":
             guard knobs != nil else { setFlash("external target: no knobs"); return [] }

@@ -12,6 +12,8 @@ public struct ConsoleModel: Sendable {
 
     public enum WindowMode: String, Sendable { case rolling, wholeRun }
     public enum RouteSort: String, Sendable, CaseIterable { case mix, rate, p50, p95, p99, errors }
+    /// What the Routes panel shows: the load generator's routes (request mix) or the backend's own (`v` toggles).
+    public enum RoutesView: String, Sendable { case client, server }
 
     public let title: String
     /// The newest snapshot ingested.
@@ -32,6 +34,7 @@ public struct ConsoleModel: Sendable {
     public var windowSeconds = 10
     public var routeSort: RouteSort = .mix
     public var routeSortDescending = true
+    public var routesView: RoutesView = .client
     /// The A/B baseline while comparing (set and cleared by `m`).
     public private(set) var mark: Mark?
     /// A short message for the help bar ("cache → on"), shown until `flashUntil` (run seconds).
@@ -51,6 +54,8 @@ public struct ConsoleModel: Sendable {
     public private(set) var shownSummary = (corrected: LatencySummary(), service: LatencySummary())
     /// Per-route figures of the last completed second.
     public private(set) var routeSeconds: [String: RouteSecond] = [:]
+    /// The backend's per-route figures of the last completed second (nil: no second yet, or no probes).
+    public private(set) var serverSecond: ServerView?
 
     public init(title: String) {
         self.title = title
@@ -150,6 +155,9 @@ public struct ConsoleModel: Sendable {
         }
         if let backend = end.backend {
             sample.backend = BackendRates(from: acc.baseBackend, to: backend, seconds: dt)
+            serverSecond = ServerView(from: acc.baseBackend, to: backend, seconds: dt)
+        } else {
+            serverSecond = nil
         }
         seconds.append(sample)
 
@@ -189,6 +197,7 @@ public struct ConsoleModel: Sendable {
         secondRoutes.removeAll()
         windowCorrected = LatencyHistogram(); windowService = LatencyHistogram()
         routeSeconds = [:]
+        serverSecond = nil
         mark = nil
         latest = nil
         shownSummary = (LatencySummary(), LatencySummary())

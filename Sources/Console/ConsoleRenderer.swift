@@ -66,7 +66,8 @@ public enum ConsoleRenderer {
         switch panel {
         case .latency: LatencyPanel.draw(ctx, in: inner)
         case .overTime: OverTimePanel.draw(ctx, in: inner)
-        case .routes: RoutesPanel.draw(ctx, in: inner)
+        case .routes:
+            if model.routesView == .server { ServerRoutesPanel.draw(ctx, in: inner) } else { RoutesPanel.draw(ctx, in: inner) }
         case .status: StatusPanel.draw(ctx, in: inner)
         case .compare: ComparePanel.draw(ctx, in: inner)
         case .cache, .pool, .breaker, .jobs, .memory: BackendPanels.draw(panel, ctx, in: inner)
@@ -92,6 +93,8 @@ public enum ConsoleRenderer {
         case .latency:
             let n = m.shownLatency.corrected.count
             return "Latency · \(m.windowLabel) · n=\(Text.count(n))"
+        case .routes where m.routesView == .server:
+            return "Routes · server view · last 1s · v: client"
         case .routes:
             return "Routes · \(m.windowMode == .rolling ? "last 1s" : "whole run") · sort \(m.routeSort.rawValue)"
         case .compare:
@@ -123,6 +126,9 @@ enum Header {
             if s.paused { put("  PAUSED", .warning, row: 0) }
         }
         if ctx.finished { put("  FINISHED (q quits)", .warning, row: 0) }
+        if let progress = s?.backend?.indexBuildProgress {
+            put("  " + indexProgress(progress, glyphs: ctx.glyphs), .warning, row: 0)
+        }
         put("  " + ctx.model.title, .title, row: 0)
         if s == nil { put("  waiting for the first snapshot…", .muted, row: 0) }
 
@@ -158,6 +164,13 @@ enum Header {
             x = rect.x
             for (text, style) in line { put(text, style, row: 2 + i) }
         }
+    }
+
+    /// "indexes: building 45% █████░░░░░" while the backend creates or drops indexes live.
+    static func indexProgress(_ progress: Double, glyphs: Glyphs) -> String {
+        let p = progress.isFinite ? min(max(progress, 0), 1) : 0
+        let bar = Charts.saturation(p, width: 10, glyphs: glyphs)
+        return "indexes: building \(Int((p * 100).rounded(.down)))% " + bar.filled + bar.empty
     }
 
     /// "⚠ generator is the bottleneck: behind schedule by 120ms (cpu)", nil when it keeps up.
@@ -212,7 +225,7 @@ enum Header {
 enum HelpBar {
     static let items: [(String, String)] = [
         ("q", "quit"), ("?", "help"), ("space", "pause"), ("+/-", "rate"), ("[/]", "users"), ("Tab", "panel"),
-        ("w", "window"), ("<>", "sort"), ("m", "mark"), ("r", "reset"), ("N/O", "preset"),
+        ("w", "window"), ("<>", "sort"), ("v", "server view"), ("m", "mark"), ("r", "reset"), ("N/O", "preset"),
     ]
 
     static func draw(_ ctx: RenderContext, in rect: Rect) {
@@ -222,7 +235,8 @@ enum HelpBar {
         var right = ""
         if let flash = ctx.model.flash { right = " " + flash + " " }
         let limit = rect.maxX - right.count
-        for (key, what) in items {
+        for (key, item) in items {
+            let what = key == "v" && ctx.model.routesView == .server ? "client view" : item
             let w = key.count + what.count + 3
             guard x + w <= limit else { break }
             canvas.put(" " + key, x: x, y: rect.y, style: Style(.title, bold: true, reverse: true))
