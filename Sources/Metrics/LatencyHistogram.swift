@@ -39,6 +39,10 @@ public struct LatencyHistogram: Sendable, Equatable {
     @usableFromInline var minValue: UInt64 = .max
     @usableFromInline var maxValue: UInt64 = 0
     @usableFromInline var sum: Double = 0
+    /// The range of counters that may be non-zero, so merge, reset and percentiles skip the empty rest
+    /// (latencies cluster: typically a few hundred of the 18,432 counters are used).
+    @usableFromInline var lowestIndex = Int.max
+    @usableFromInline var highestIndex = -1
 
     public init() {
         counts = [UInt64](repeating: 0, count: Self.countsLength)
@@ -59,7 +63,10 @@ public struct LatencyHistogram: Sendable, Equatable {
             v = Self.highestTrackableNanoseconds
             clamped &+= n
         }
-        counts[Self.index(of: v)] &+= n
+        let i = Self.index(of: v)
+        counts[i] &+= n
+        if i < lowestIndex { lowestIndex = i }
+        if i > highestIndex { highestIndex = i }
         totalCount &+= n
         if value < minValue { minValue = value }
         if value > maxValue { maxValue = value }
@@ -69,11 +76,14 @@ public struct LatencyHistogram: Sendable, Equatable {
     /// Adds every value of `other` into this histogram (the histogram of the union).
     public mutating func merge(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }
+        let range = other.lowestIndex...other.highestIndex
         counts.withUnsafeMutableBufferPointer { mine in
             other.counts.withUnsafeBufferPointer { theirs in
-                for i in 0..<mine.count where theirs[i] != 0 { mine[i] &+= theirs[i] }
+                for i in range { mine[i] &+= theirs[i] }
             }
         }
+        lowestIndex = Swift.min(lowestIndex, other.lowestIndex)
+        highestIndex = Swift.max(highestIndex, other.highestIndex)
         totalCount &+= other.totalCount
         clamped &+= other.clamped
         minValue = Swift.min(minValue, other.minValue)
@@ -84,7 +94,12 @@ public struct LatencyHistogram: Sendable, Equatable {
     /// Forgets every value, keeping the storage (no allocation).
     public mutating func reset() {
         guard count > 0 else { return }
-        counts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        let range = lowestIndex...highestIndex
+        counts.withUnsafeMutableBufferPointer { buffer in
+            for i in range { buffer[i] = 0 }
+        }
+        lowestIndex = .max
+        highestIndex = -1
         totalCount = 0
         clamped = 0
         minValue = .max
@@ -110,7 +125,7 @@ public struct LatencyHistogram: Sendable, Equatable {
         var target = UInt64((clamped / 100 * Double(count)).rounded(.up))
         if target < 1 { target = 1 }
         var running: UInt64 = 0
-        for i in 0..<counts.count {
+        for i in lowestIndex...highestIndex {
             running &+= counts[i]
             if running >= target {
                 return Swift.min(Self.highestEquivalentValue(ofIndex: i), maxValue)
@@ -129,7 +144,8 @@ public struct LatencyHistogram: Sendable, Equatable {
 
     /// Calls `body` for every non-empty bucket in ascending order with its value range [low, high] (ns) and count.
     public func forEachBucket(_ body: (_ low: UInt64, _ high: UInt64, _ count: UInt64) -> Void) {
-        for i in 0..<counts.count where counts[i] != 0 {
+        guard count > 0 else { return }
+        for i in lowestIndex...highestIndex where counts[i] != 0 {
             body(Self.lowestEquivalentValue(ofIndex: i), Self.highestEquivalentValue(ofIndex: i), counts[i])
         }
     }
@@ -179,6 +195,7 @@ public struct LatencyHistogram: Sendable, Equatable {
     }
 
     public static func == (a: LatencyHistogram, b: LatencyHistogram) -> Bool {
+        // The index range is bookkeeping: equal contents are equal histograms whatever range each tracked.
         a.count == b.count && a.minNanoseconds == b.minNanoseconds && a.maxValue == b.maxValue && a.counts == b.counts
     }
 }
