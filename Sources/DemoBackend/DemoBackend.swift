@@ -182,7 +182,7 @@ public final class DemoBackend: Sendable {
         snapshot.rssBytes = Self.residentSetBytes()
         snapshot.cache = store.probe()
         let p = provider.probe
-        var pool = Metrics.PoolProbe()
+        var pool = PoolProbe()
         switch p.mode {
         case .perRequest: pool.mode = "per-request"; pool.size = 0
         case .pool(let size): pool.mode = "pool"; pool.size = size

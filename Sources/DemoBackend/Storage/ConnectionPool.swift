@@ -4,7 +4,7 @@ import Metrics
 import Synchronization
 
 /// What the pool looks like now (for the pool panel and `/metrics`).
-public struct PoolProbe: Sendable {
+public struct ConnectionPoolStatistics: Sendable {
     public var mode: ConnectionProvider.PoolMode
     /// Connections leased to callers (or being opened for one).
     public var inUse: Int
@@ -134,11 +134,11 @@ public final class ConnectionProvider: Sendable {
     }
 
     /// The pool's current state and totals.
-    public var probe: PoolProbe {
+    public var probe: ConnectionPoolStatistics {
         let (mode, inUse, idle, waiters, acquires, timeouts, rejected) = state.withLock {
             ($0.mode, $0.leased, $0.idle.count, $0.waiters.count, $0.acquiresTotal, $0.timeoutsTotal, $0.rejectedTotal)
         }
-        return PoolProbe(mode: mode, inUse: inUse, idle: idle, waiters: waiters, acquiresTotal: acquires,
+        return ConnectionPoolStatistics(mode: mode, inUse: inUse, idle: idle, waiters: waiters, acquiresTotal: acquires,
                          timeoutsTotal: timeouts, rejectedTotal: rejected,
                          openedTotal: opened.load(ordering: .relaxed), closedTotal: closed.load(ordering: .relaxed),
                          acquireTime: acquireTime.snapshot())
