@@ -115,7 +115,7 @@ extension ConsoleModel {
             return []
         case "v":
             routesView = routesView == .client ? .server : .client
-            setFlash(routesView == .server ? "routes: server view (backend's own figures)" : "routes: client view")
+            setFlash(routesView == .server ? "routes: server view" : "routes: client view")
             return []
         case "N", "O":
             guard knobs != nil else { setFlash("external target: no knobs"); return [] }

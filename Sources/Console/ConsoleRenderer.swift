@@ -94,7 +94,7 @@ public enum ConsoleRenderer {
             let n = m.shownLatency.corrected.count
             return "Latency · \(m.windowLabel) · n=\(Text.count(n))"
         case .routes where m.routesView == .server:
-            return "Routes · server view · last 1s · v: client"
+            return "Routes · server view · last 1s"
         case .routes:
             return "Routes · \(m.windowMode == .rolling ? "last 1s" : "whole run") · sort \(m.routeSort.rawValue)"
         case .compare:

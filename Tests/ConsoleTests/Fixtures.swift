@@ -34,8 +34,10 @@ enum Fixtures {
 
     /// Ticks 0..<count of a deterministic run (100 ms each) at ~`rate` requests/s: one slow route, a few 5xx and
     /// timeouts, every backend probe, and a knob change event at 3.0 s. `latencyScale` multiplies every latency.
+    /// `serverRoutes` adds the backend's per-route probes (DB work, stage times) and a live index build.
     static func snapshots(_ count: Int, rate: Double = 1000, backend: Bool = true, latencyScale: Double = 1,
-                          model: LoadModel = .open(ratePerSecond: 1000), firstTick: Int = 0) -> [Snapshot] {
+                          model: LoadModel = .open(ratePerSecond: 1000), firstTick: Int = 0,
+                          serverRoutes: Bool = false) -> [Snapshot] {
         var out: [Snapshot] = []
         var total = LoadCounts()
         var latencyTotal = LatencyHistogram(), serviceTotal = LatencyHistogram()
@@ -94,7 +96,7 @@ enum Fixtures {
                                                         p99: 3_000_000 * UInt64(i + 1), max: 4_000_000 * UInt64(i + 1))
             }
             s.routes = routes
-            if backend { s.backend = backendSnapshot(tick: tick) }
+            if backend { s.backend = backendSnapshot(tick: tick, serverRoutes: serverRoutes) }
             if s.elapsedSeconds >= 3.0 {
                 s.events = [TimelineEvent(atSeconds: 3.0, kind: "knob", detail: "cache=on", source: "key")]
             }
@@ -103,7 +105,7 @@ enum Fixtures {
         return out
     }
 
-    static func backendSnapshot(tick: Int) -> BackendSnapshot {
+    static func backendSnapshot(tick: Int, serverRoutes: Bool = false) -> BackendSnapshot {
         let n = UInt64(tick + 1)
         var b = BackendSnapshot()
         b.rssBytes = 48 * 1_048_576 + n * 40_960
@@ -132,13 +134,49 @@ enum Fixtures {
         var articles = BackendRouteProbe(route: "GET /api/articles")
         articles.requests = n * 50; articles.dbQueries = n * 50 * 21
         b.routes = [articles]
+        if serverRoutes {
+            b.routes = Self.serverRoutes(tick: tick)
+            b.indexBuildProgress = 0.45
+        }
         return b
     }
 
+    /// Per tick: articles 50 requests with 21 queries each (N+1), the slug page 40 × 3, login 25 × 2 (mostly
+    /// password hashing: "other"), tags 25 served from the cache, and background SQL with no requests.
+    static func serverRoutes(tick: Int) -> [BackendRouteProbe] {
+        let n = UInt64(tick + 1)
+        func route(_ name: String, requests: UInt64, queries: UInt64, dbNs: UInt64, stages: [UInt64], meanNs: Double) -> BackendRouteProbe {
+            var p = BackendRouteProbe(route: name)
+            p.requests = n * requests
+            p.dbQueries = n * requests * queries
+            p.dbNanoseconds = n * requests * dbNs
+            for (i, name) in ["queue", "pool", "cache", "db", "encode", "write"].enumerated() where stages[i] > 0 {
+                p.stageNanoseconds[name] = n * requests * stages[i]
+            }
+            p.latency = LatencySummary(count: n * requests, mean: meanNs, p50: UInt64(meanNs), p99: UInt64(meanNs * 3))
+            return p
+        }
+        var background = BackendRouteProbe(route: "background")
+        background.dbQueries = n * 4
+        background.dbNanoseconds = n * 4 * 50_000
+        return [
+            route("GET /api/articles", requests: 50, queries: 21, dbNs: 880_000,
+                  stages: [30_000, 120_000, 5_000, 900_000, 150_000, 0], meanNs: 1_400_000),
+            route("GET /api/articles/:slug", requests: 40, queries: 3, dbNs: 190_000,
+                  stages: [20_000, 80_000, 4_000, 200_000, 60_000, 0], meanNs: 400_000),
+            route("POST /api/users/login", requests: 25, queries: 2, dbNs: 100_000,
+                  stages: [10_000, 40_000, 0, 110_000, 10_000, 0], meanNs: 8_000_000),
+            route("GET /api/tags", requests: 25, queries: 0, dbNs: 0,
+                  stages: [5_000, 0, 15_000, 0, 20_000, 0], meanNs: 50_000),
+            background,
+        ]
+    }
+
     /// A model fed ticks 0..<ticks.
-    static func model(ticks: Int, backend: Bool = true, title: String = "embedded demo · profile default") -> ConsoleModel {
+    static func model(ticks: Int, backend: Bool = true, serverRoutes: Bool = false,
+                      title: String = "embedded demo · profile default") -> ConsoleModel {
         var m = ConsoleModel(title: title)
-        for s in snapshots(ticks, backend: backend) { m.ingest(s) }
+        for s in snapshots(ticks, backend: backend, serverRoutes: serverRoutes) { m.ingest(s) }
         return m
     }
 }

@@ -61,6 +61,70 @@ struct GoldenFrameTests {
         try expectGolden(frame(model, knobs: knobs, width: 80, height: 24).text, "frame-80x24-mark.txt")
     }
 
+    /// The fixture run with the backend's per-route probes and an index build, Routes switched to the server view.
+    func serverModel() -> (ConsoleModel, KnobRegistry) {
+        let knobs = Fixtures.registry()
+        _ = try? knobs.set(["cache": "on"], source: "key")
+        var model = Fixtures.model(ticks: 150, serverRoutes: true)
+        _ = model.handle(.character("v"), knobs: knobs)
+        return (model, knobs)
+    }
+
+    @Test func serverViewAt80x24() throws {
+        let (model, knobs) = serverModel()
+        try expectGolden(frame(model, knobs: knobs, width: 80, height: 24).text, "frame-80x24-server.txt")
+    }
+
+    @Test func serverViewZoomedAt80x24() throws {
+        var (model, knobs) = serverModel()
+        for _ in 0..<2 { _ = model.handle(.tab, knobs: knobs) }   // latency → over time → routes
+        _ = model.handle(.character("z"), knobs: knobs)
+        #expect(model.focus == .routes)
+        try expectGolden(frame(model, knobs: knobs, width: 80, height: 24).text, "frame-80x24-server-zoom.txt")
+    }
+
+    @Test func serverViewAt160x48() throws {
+        let (model, knobs) = serverModel()
+        let text = frame(model, knobs: knobs, width: 160, height: 48).text
+        try expectGolden(text, "frame-160x48-server.txt")
+        #expect(text.contains("Routes · server view · last 1s"))
+        #expect(text.contains("all routes"))
+        #expect(text.contains("GET /articles/:slug"))
+        #expect(text.contains("v client view"))
+    }
+
+    @Test func serverViewZoomedAt160x48ShowsEveryStageColumn() {
+        var (model, knobs) = serverModel()
+        for _ in 0..<2 { _ = model.handle(.tab, knobs: knobs) }
+        _ = model.handle(.character("z"), knobs: knobs)
+        let text = frame(model, knobs: knobs, width: 160, height: 48).text
+        for label in ["queue", "pool", "cache", "db", "enc", "other", "qry/req", "db/req", "t/req"] {
+            #expect(text.contains(label), "missing \(label)")
+        }
+        // articles: 21 queries, 880µs of SQL, 1.40ms in the backend per request; other = 1400 − 1205 = 195µs.
+        let articles = text.split(separator: "\n").first { $0.contains("GET /articles ") }.map(String.init) ?? ""
+        for cell in ["500", "21", "880µs", "1.40ms", "30.0µs", "120µs", "5.00µs", "900µs", "150µs", "195µs"] {
+            #expect(articles.contains(cell), "missing \(cell) in \(articles)")
+        }
+        #expect(text.contains("background SQL 40 queries/s"))
+    }
+
+    @Test func indexBuildProgressIsInTheHeaderWhileBuilding() {
+        let (model, knobs) = serverModel()
+        let header = frame(model, knobs: knobs, width: 160, height: 48).text.split(separator: "\n")[0]
+        #expect(header.contains("indexes: building 45% █████░░░░░"))
+        let idle = frame(Fixtures.model(ticks: 150), knobs: knobs, width: 160, height: 48).text
+        #expect(!idle.contains("indexes:"))
+    }
+
+    @Test func serverViewOfAnExternalTargetSaysNoData() {
+        var model = Fixtures.model(ticks: 30, backend: false)
+        _ = model.handle(.character("v"), knobs: nil)
+        let text = frame(model, knobs: nil, width: 160, height: 48).text
+        #expect(text.components(separatedBy: "no data").count - 1 == 6)   // the 5 backend panels and Routes
+        #expect(text.contains("Routes · server view"))
+    }
+
     @Test func everyPanelTitleAndKnobIsOnScreen() {
         let (model, knobs) = fixedModel()
         let text = frame(model, knobs: knobs, width: 160, height: 48).text
