@@ -21,7 +21,7 @@ public enum ConsoleKeys {
         ("w", "latency window: rolling ↔ whole run"),
         ("( / )", "shorter / longer rolling window (1 s…60 s)"),
         ("< / >", "routes: previous / next sort column (I reverses)"),
-        ("v", "routes: client ↔ server view (backend's per-route DB work and stage times)"),
+        ("v", "routes: client view ↔ server view (the backend's own figures)"),
         ("r", "reset statistics"),
         ("m", "mark a baseline, then A/B current vs mark; again to clear"),
         ("N / O", "knob preset: naive / optimized"),
