@@ -117,6 +117,16 @@ struct GoldenFrameTests {
         #expect(!idle.contains("indexes:"))
     }
 
+    @Test func serverViewInASCIIDrawsOnlyASCII() {
+        var (model, knobs) = serverModel()
+        for _ in 0..<2 { _ = model.handle(.tab, knobs: knobs) }
+        _ = model.handle(.character("z"), knobs: knobs)
+        let text = frame(model, knobs: knobs, width: 160, height: 48, glyphs: .ascii).text
+        #expect(!text.unicodeScalars.contains { !$0.isASCII })
+        #expect(text.contains("indexes: building 45% #####....."))
+        #expect(text.contains("880us"))
+    }
+
     @Test func serverViewOfAnExternalTargetSaysNoData() {
         var model = Fixtures.model(ticks: 30, backend: false)
         _ = model.handle(.character("v"), knobs: nil)
