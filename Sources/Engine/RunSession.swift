@@ -33,6 +33,8 @@ public final class RunSession: Sendable {
         var sequence = 0
         var currentRate: Double? = nil
         var currentUsers: Int? = nil
+        /// The user changed the rate by hand: the schedule no longer decides it.
+        var rateOverridden = false
         var observers: [@Sendable (Snapshot) -> Void] = []
     }
     private let state: Mutex<State>
@@ -128,6 +130,7 @@ public final class RunSession: Sendable {
         guard let rate = state.withLock({ s -> Double? in
             guard let r = s.currentRate else { return nil }
             s.currentRate = max(1, (r * factor).rounded())
+            s.rateOverridden = true
             return s.currentRate
         }) else { return }
         driver.setRate(rate)
@@ -196,7 +199,8 @@ public final class RunSession: Sendable {
             while let step = schedule.first, step.atSeconds <= elapsed {
                 schedule = schedule.dropFirst()
                 if let preset = step.preset { applyPreset(preset, source: "profile") }
-                if !step.set.isEmpty { try? knobs?.set(step.set, source: "profile") }
+                // Validated against the registry when the profile was read, so this cannot fail.
+                if !step.set.isEmpty { _ = try? knobs?.set(step.set, source: "profile") }
             }
             // Warm-up ends: forget its statistics.
             var currentPhase = phase
@@ -207,8 +211,8 @@ public final class RunSession: Sendable {
                 currentPhase = .measuring
             }
             // Open-model rate changes of the schedule are the driver's business; keep our copy in step for display.
-            if case .open(let stages, _) = profile.load, !state.withLock({ $0.events.contains { $0.kind == "rate" } }) {
-                state.withLock { $0.currentRate = Self.scheduledRate(stages, at: elapsed) }
+            if case .open(let stages, _) = profile.load {
+                state.withLock { if !$0.rateOverridden { $0.currentRate = Self.scheduledRate(stages, at: elapsed) } }
             }
 
             let (load, routes) = driver.collect()
