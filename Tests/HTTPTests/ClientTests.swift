@@ -4,7 +4,7 @@ import TestSupport
 
 @Suite struct ClientTests {
     @Test func oneShotRoundTripReturnsStatusHeadersAndBody() throws {
-        let server = try ClientTestServer(.respond(status: 201, body: "{\"ok\":true}"))
+        let server = try ScriptedTestServer { _ in .respond(status: 201, body: "{\"ok\":true}") }
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", target: "/api/users", headers: ["Content-Type": "application/json"],
                                   body: Array("{}".utf8))
@@ -24,7 +24,7 @@ import TestSupport
     }
 
     @Test func serverThatNeverAnswersIsClassifiedTimeout() throws {
-        let server = try ClientTestServer(.silent)
+        let server = try ScriptedTestServer { _ in .silent }
         defer { server.stop() }
         #expect {
             _ = try HTTPClient.send(HTTPRequest(method: "GET", target: "/"), to: "127.0.0.1", port: server.port,
@@ -33,7 +33,7 @@ import TestSupport
     }
 
     @Test func resetConnectionIsClassifiedReset() throws {
-        let server = try ClientTestServer(.reset)
+        let server = try ScriptedTestServer { _ in .reset }
         defer { server.stop() }
         #expect {
             _ = try HTTPClient.send(HTTPRequest(method: "GET", target: "/"), to: "127.0.0.1", port: server.port,

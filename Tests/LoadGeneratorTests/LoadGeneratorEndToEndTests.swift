@@ -32,7 +32,7 @@ private func expectConsistent(_ tick: LoadTick) {
 
 @Suite(.serialized) struct LoadGeneratorEndToEndTests {
     @Test func openModelAtALowRateCountsAddUp() async throws {
-        let server = try LoadTestServer { request in
+        let server = try ScriptedTestServer { request in
             request.target.hasPrefix("/missing") ? .respond(status: 404, body: "no") : .respond(status: 200, body: "ok")
         }
         defer { server.stop() }
@@ -56,7 +56,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func closedModelReusesOneKeepAliveConnectionPerUser() async throws {
-        let server = try LoadTestServer { _ in .respond(status: 200, body: "hello") }
+        let server = try ScriptedTestServer { _ in .respond(status: 200, body: "hello") }
         defer { server.stop() }
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
                             model: .closed(users: 4, thinkTime: .zero), routes: [RoutePlan(name: "r", path: "/")],
@@ -69,7 +69,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func chunkedCloseDelimitedAndConnectionCloseResponsesAreReadAndConnectionsReopened() async throws {
-        let server = try LoadTestServer { request in
+        let server = try ScriptedTestServer { request in
             switch request.target {
             case "/chunked":
                 return .raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n", close: false)
@@ -107,7 +107,7 @@ private func expectConsistent(_ tick: LoadTick) {
 
     @Test func largeRequestBodiesAreWrittenAcrossPartialWrites() async throws {
         let received = Mutex<[Int]>([])
-        let server = try LoadTestServer { request in
+        let server = try ScriptedTestServer { request in
             received.withLock { $0.append(request.body.utf8.count) }
             return .respond(status: 201, body: "stored")
         }
@@ -137,7 +137,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func transportErrorsAreClassifiedAndTheRunContinues() async throws {
-        let server = try LoadTestServer { request in
+        let server = try ScriptedTestServer { request in
             switch request.target {
             case "/slow": return .silent
             case "/reset": return .reset
@@ -163,7 +163,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func targetGoingAwayMidRunIsCountedAsRefusedOrReset() async throws {
-        let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
+        let server = try ScriptedTestServer { _ in .respond(status: 200, body: "ok") }
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
                             model: .open(try .constant(1000)), routes: [RoutePlan(name: "r", path: "/")],
                             connections: 4, threads: 2)
@@ -182,7 +182,7 @@ private func expectConsistent(_ tick: LoadTick) {
 
     @Test func harvestAndSessionsFeedTemplates() async throws {
         let seen = Mutex<[SeenRequest]>([])
-        let server = try LoadTestServer { request in
+        let server = try ScriptedTestServer { request in
             switch (request.method, request.target) {
             case ("GET", "/api/tags"):
                 return .respond(status: 200, body: #"{"tags":["red","green","blue"]}"#)
@@ -219,7 +219,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func pauseStopsSendingAndResumeContinues() async throws {
-        let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
+        let server = try ScriptedTestServer { _ in .respond(status: 200, body: "ok") }
         defer { server.stop() }
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
                             model: .closed(users: 2, thinkTime: .zero), routes: [RoutePlan(name: "r", path: "/")],
@@ -244,7 +244,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func openModelRateChangesAndPauseTakeEffect() async throws {
-        let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
+        let server = try ScriptedTestServer { _ in .respond(status: 200, body: "ok") }
         defer { server.stop() }
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
                             model: .open(try .constant(500)), routes: [RoutePlan(name: "r", path: "/")],
@@ -271,7 +271,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func setUsersAddsAndRemovesVirtualUsers() async throws {
-        let server = try LoadTestServer { _ in .respond(status: 200, body: "ok") }
+        let server = try ScriptedTestServer { _ in .respond(status: 200, body: "ok") }
         defer { server.stop() }
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
                             model: .closed(users: 1, thinkTime: .zero), routes: [RoutePlan(name: "r", path: "/")],
@@ -291,7 +291,7 @@ private func expectConsistent(_ tick: LoadTick) {
     }
 
     @Test func tooFewConnectionsForTheRateIsReportedAsGeneratorLag() async throws {
-        let server = try LoadTestServer { _ in .silent }
+        let server = try ScriptedTestServer { _ in .silent }
         defer { server.stop() }
         let plan = LoadPlan(target: TargetAddress(host: "127.0.0.1", port: server.port),
                             model: .open(try .constant(200)), routes: [RoutePlan(name: "r", path: "/")],

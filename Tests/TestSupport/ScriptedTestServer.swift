@@ -1,18 +1,19 @@
-// A small blocking HTTP/1.1 server for the end-to-end tests: one thread per connection, a handler per request.
+// A small blocking HTTP/1.1 server for client and load-generator tests: one thread per connection, a scripted reply
+// per request (answer, raw bytes, silence, reset), so tests can provoke what a real server rarely does.
 import Foundation
 import Glibc
 import Synchronization
 
 /// A request as the test server saw it.
-struct SeenRequest: Sendable {
-    var method: String
-    var target: String
-    var headers: [String: String]   // lower-cased names
-    var body: String
+public struct SeenRequest: Sendable {
+    public var method: String
+    public var target: String
+    public var headers: [String: String]   // lower-cased names
+    public var body: String
 }
 
 /// What the handler wants done.
-enum ServerReply: Sendable {
+public enum ServerReply: Sendable {
     case respond(status: Int, body: String)
     /// Send these exact bytes; then close the connection when `close` is true.
     case raw(String, close: Bool)
@@ -23,8 +24,8 @@ enum ServerReply: Sendable {
 }
 
 /// Listens on 127.0.0.1 port 0; counts connections and requests.
-final class LoadTestServer: Sendable {
-    let port: Int
+public final class ScriptedTestServer: Sendable {
+    public let port: Int
     private let listener: Int32
     private let handler: @Sendable (SeenRequest) -> ServerReply
     private let connectionCount = Atomic<Int>(0)
@@ -32,10 +33,10 @@ final class LoadTestServer: Sendable {
     private let openFDs = Mutex<[Int32]>([])
     private let stopped = Atomic<Bool>(false)
 
-    var connections: Int { connectionCount.load(ordering: .relaxed) }
-    var requests: Int { requestCount.load(ordering: .relaxed) }
+    public var connections: Int { connectionCount.load(ordering: .relaxed) }
+    public var requests: Int { requestCount.load(ordering: .relaxed) }
 
-    init(handler: @escaping @Sendable (SeenRequest) -> ServerReply) throws {
+    public init(handler: @escaping @Sendable (SeenRequest) -> ServerReply) throws {
         self.handler = handler
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         self.listener = listener
@@ -60,7 +61,7 @@ final class LoadTestServer: Sendable {
     }
 
     /// Stops accepting and shuts every open connection down.
-    func stop() {
+    public func stop() {
         stopped.store(true, ordering: .relaxed)
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
