@@ -92,7 +92,8 @@ public final class DemoBackend: Sendable {
         let secret = try Self.tokenSecret(databasePath: database.path)
         provider = ConnectionProvider(databasePath: database.path, mode: Self.poolMode(knobs))
         metrics = BackendMetrics()
-        indexes = IndexKnobWorker(databasePath: database.path, observer: metrics[.background])
+        let indexWorker = IndexKnobWorker(databasePath: database.path, observer: metrics[.background])
+        indexes = indexWorker
         let provider = self.provider
         let knobRegistry = knobs
         let workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
@@ -103,7 +104,7 @@ public final class DemoBackend: Sendable {
         self.store = store
         api = ConduitAPI(store: store, tokens: TokenSigner(secret: secret), metrics: metrics, knobs: knobs,
                          extraMetrics: { out in
-                            Self.renderGauges(&out, provider: provider, workers: workers, knobs: knobRegistry)
+                            Self.renderGauges(&out, provider: provider, workers: workers, indexes: indexWorker, knobs: knobRegistry)
                             store.renderMetrics(&out)
                          })
         let api = self.api
@@ -268,21 +269,35 @@ public final class DemoBackend: Sendable {
     }
 
     /// Pool gauges and knob values for `/metrics`.
-    static func renderGauges(_ out: inout String, provider: ConnectionProvider, workers: WorkerPool, knobs: KnobRegistry) {
+    static func renderGauges(_ out: inout String, provider: ConnectionProvider, workers: WorkerPool, indexes: IndexKnobWorker,
+                             knobs: KnobRegistry) {
         let p = provider.probe
-        out += "# HELP dyno_db_pool_connections Database connections by state.\n"
-        out += "# TYPE dyno_db_pool_connections gauge\n"
-        out += "dyno_db_pool_connections{state=\"in_use\"} \(p.inUse)\n"
-        out += "dyno_db_pool_connections{state=\"idle\"} \(p.idle)\n"
-        out += "# HELP dyno_db_pool_waiters Requests waiting for a database connection.\n"
-        out += "# TYPE dyno_db_pool_waiters gauge\n"
-        out += "dyno_db_pool_waiters \(p.waiters)\n"
-        out += "# HELP dyno_db_pool_acquires_total Connections handed out.\n"
-        out += "# TYPE dyno_db_pool_acquires_total counter\n"
-        out += "dyno_db_pool_acquires_total \(p.acquiresTotal)\n"
-        out += "# HELP dyno_db_pool_timeouts_total Acquisitions that timed out or were refused (503).\n"
-        out += "# TYPE dyno_db_pool_timeouts_total counter\n"
-        out += "dyno_db_pool_timeouts_total \(p.timeoutsTotal + p.rejectedTotal)\n"
+        out += "# HELP dyno_pool_in_use Database connections handed out now.\n"
+        out += "# TYPE dyno_pool_in_use gauge\n"
+        out += "dyno_pool_in_use \(p.inUse)\n"
+        out += "# HELP dyno_pool_idle Open database connections waiting in the pool.\n"
+        out += "# TYPE dyno_pool_idle gauge\n"
+        out += "dyno_pool_idle \(p.idle)\n"
+        out += "# HELP dyno_pool_waiters Requests waiting for a database connection.\n"
+        out += "# TYPE dyno_pool_waiters gauge\n"
+        out += "dyno_pool_waiters \(p.waiters)\n"
+        out += "# HELP dyno_pool_acquires_total Connections handed out.\n"
+        out += "# TYPE dyno_pool_acquires_total counter\n"
+        out += "dyno_pool_acquires_total \(p.acquiresTotal)\n"
+        out += "# HELP dyno_pool_timeouts_total Acquisitions that timed out or were refused (answered 503 + Retry-After).\n"
+        out += "# TYPE dyno_pool_timeouts_total counter\n"
+        out += "dyno_pool_timeouts_total \(p.timeoutsTotal + p.rejectedTotal)\n"
+        let acquire = p.acquireTime
+        out += "# HELP dyno_pool_acquire_seconds Time to get a database connection (per-request mode: to open one).\n"
+        out += "# TYPE dyno_pool_acquire_seconds summary\n"
+        for (q, v) in [("0.5", acquire.percentile(50)), ("0.9", acquire.percentile(90)), ("0.99", acquire.percentile(99))] {
+            out += "dyno_pool_acquire_seconds{quantile=\"\(q)\"} \(Double(v) / 1e9)\n"
+        }
+        out += "dyno_pool_acquire_seconds_sum \(acquire.meanNanoseconds * Double(acquire.count) / 1e9)\n"
+        out += "dyno_pool_acquire_seconds_count \(acquire.count)\n"
+        out += "# HELP dyno_index_build_progress Live index create/drop (the indexes knob): 0..1 while running, absent when idle.\n"
+        out += "# TYPE dyno_index_build_progress gauge\n"
+        if let progress = indexes.progress { out += "dyno_index_build_progress \(progress)\n" }
         out += "# HELP dyno_worker_queue_length Requests waiting for a worker (serving=offloaded).\n"
         out += "# TYPE dyno_worker_queue_length gauge\n"
         out += "dyno_worker_queue_length \(workers.queueLength)\n"

@@ -35,6 +35,12 @@ struct BackendMetricsTests {
         #expect(Self.sample(text, #"dyno_db_query_duration_seconds_count{route="GET /api/tags"}"#) == queries)
         #expect(text.contains("# TYPE dyno_http_request_duration_seconds histogram"))
         #expect(Self.sample(text, #"dyno_knob{knob="cache",value="off"}"#) == 1)
+        // Pool probes: every request above acquired a connection, none is held now.
+        #expect(Self.sample(text, "dyno_pool_in_use") == 0)
+        #expect((Self.sample(text, "dyno_pool_acquires_total") ?? 0) >= 5)
+        #expect(Self.sample(text, "dyno_pool_acquire_seconds_count") == Self.sample(text, "dyno_pool_acquires_total"))
+        #expect(Self.sample(text, "dyno_pool_timeouts_total") == 0)
+        #expect(text.contains("# TYPE dyno_pool_acquire_seconds summary"))
         // Buckets are cumulative.
         var last = -1.0
         for line in text.split(separator: "\n") where line.hasPrefix(#"dyno_http_request_duration_seconds_bucket{route="GET /api/tags""#) {
