@@ -327,42 +327,30 @@ private struct Generation {
     }
 
     mutating func insertFavorites(random: inout SeedRandom) throws -> Int {
-        let insert = try connection.prepare("INSERT INTO favorites (user_id, article_id) VALUES (?, ?)")
         let perUser = activityCounts(total: sizes.favorites, cap: sizes.articles / 2, random: &random)
-        let popularity = ZipfDistribution(count: sizes.articles, exponent: 0.9)
-        var chosen = Set<Int32>()
-        var sorted: [Int32] = []
-        var inserted = 0
-        let total = perUser.reduce(0, +)
-        for (index, count) in perUser.enumerated() where count > 0 {
-            chosen.removeAll(keepingCapacity: true)
-            var attempts = 0
-            while chosen.count < count {
-                attempts += 1
-                // Popular articles first; if the popular ones are exhausted for this user, fall back to uniform.
-                let article = attempts < count * 8
-                    ? articleRank[popularity.sample(&random)] : Int32(random.uniform(sizes.articles))
-                chosen.insert(article)
-            }
-            sorted.removeAll(keepingCapacity: true)
-            sorted.append(contentsOf: chosen)
-            sorted.sort()
-            for article in sorted {
-                try insert.bind(.int(Int64(index + 1)), .int(Int64(article) + 1))
-                try insert.run()
-                inserted += 1
-                report("favorites", inserted, total)
-            }
-        }
-        return inserted
+        return try insertDistinctPairs(
+            "INSERT INTO favorites (user_id, article_id) VALUES (?, ?)", phase: "favorites", perUser: perUser,
+            popularity: ZipfDistribution(count: sizes.articles, exponent: 0.9), rank: articleRank,
+            targetCount: sizes.articles, excludeSelf: false, random: &random)
     }
 
     // MARK: Follows
 
     mutating func insertFollows(random: inout SeedRandom) throws -> Int {
-        let insert = try connection.prepare("INSERT INTO follows (follower_id, followee_id) VALUES (?, ?)")
         let perUser = activityCounts(total: sizes.follows, cap: (sizes.users - 1) / 2, random: &random)
-        let popularity = ZipfDistribution(count: sizes.users, exponent: 0.9)
+        return try insertDistinctPairs(
+            "INSERT INTO follows (follower_id, followee_id) VALUES (?, ?)", phase: "follows", perUser: perUser,
+            popularity: ZipfDistribution(count: sizes.users, exponent: 0.9), rank: authorRank,
+            targetCount: sizes.users, excludeSelf: true, random: &random)
+    }
+
+    /// Gives user `u` `perUser[u]` distinct targets (articles to favorite, users to follow) and inserts the pairs in
+    /// target order: popular targets first (a Zipf draw over `rank`), uniform ones once the popular are used up for
+    /// that user. `excludeSelf`: a user is never its own target.
+    private mutating func insertDistinctPairs(_ sql: String, phase: String, perUser: [Int], popularity: ZipfDistribution,
+                                              rank: [Int32], targetCount: Int, excludeSelf: Bool,
+                                              random: inout SeedRandom) throws -> Int {
+        let insert = try connection.prepare(sql)
         var chosen = Set<Int32>()
         var sorted: [Int32] = []
         var inserted = 0
@@ -372,18 +360,18 @@ private struct Generation {
             var attempts = 0
             while chosen.count < count {
                 attempts += 1
-                let followee = attempts < count * 8
-                    ? authorRank[popularity.sample(&random)] : Int32(random.uniform(sizes.users))
-                if followee != Int32(index) { chosen.insert(followee) }
+                let target = attempts < count * 8
+                    ? rank[popularity.sample(&random)] : Int32(random.uniform(targetCount))
+                if !excludeSelf || target != Int32(index) { chosen.insert(target) }
             }
             sorted.removeAll(keepingCapacity: true)
             sorted.append(contentsOf: chosen)
             sorted.sort()
-            for followee in sorted {
-                try insert.bind(.int(Int64(index + 1)), .int(Int64(followee) + 1))
+            for target in sorted {
+                try insert.bind(.int(Int64(index + 1)), .int(Int64(target) + 1))
                 try insert.run()
                 inserted += 1
-                report("follows", inserted, total)
+                report(phase, inserted, total)
             }
         }
         return inserted
