@@ -14,9 +14,7 @@ extension SQLiteConduitStore {
         try context.withConnection(provider) { db in
             do {
                 let f = Self.filter(of: query)
-                let count = try db.prepare(Self.countSQL[f.rawValue])
-                try Self.bindCountFilters(count, query)
-                let total = try count.firstRow { $0.int(0) } ?? 0
+                let total = try Self.matchingCount(query, f, db)
 
                 let page = try db.prepare(Self.pageIDsSQL[f.rawValue])
                 try Self.bindFilters(page, query, slug: nil, viewerID: viewerID)

@@ -241,10 +241,7 @@ struct SQLiteConduitStore: ConduitStore {
         return try context.withConnection(provider) { db in
             try db.read {
                 let f = Self.filter(of: query)
-                let count = try db.prepare(Self.countSQL[f.rawValue])
-                // The count statement references only some parameters; bind only those it has.
-                try Self.bindCountFilters(count, query)
-                let total = try count.firstRow { $0.int(0) } ?? 0
+                let total = try Self.matchingCount(query, f, db)
 
                 let page = try db.prepare(Self.pageSQL[f.rawValue])
                 try Self.bindFilters(page, query, slug: nil, viewerID: viewerID)
@@ -259,6 +256,14 @@ struct SQLiteConduitStore: ConduitStore {
 
     /// Count SQL has no ?1 (viewer) and numbered parameters only for its filters: SQLite numbers parameters by the
     /// highest ?N present, so binding beyond that is a range error. Bind each filter only if present.
+    /// `articlesCount`: how many articles match the query's filters (the same statement for both query strategies).
+    static func matchingCount(_ query: ArticleQuery, _ filter: Filter, _ db: SQLiteConnection) throws -> Int64 {
+        let count = try db.prepare(countSQL[filter.rawValue])
+        // The count statement references only some parameters; bind only those it has.
+        try bindCountFilters(count, query)
+        return try count.firstRow { $0.int(0) } ?? 0
+    }
+
     static func bindCountFilters(_ s: SQLiteStatement, _ query: ArticleQuery) throws {
         if let tag = query.tag { try s.bind(.text(tag), at: 2) }
         if let author = query.author { try s.bind(.text(author), at: 3) }
