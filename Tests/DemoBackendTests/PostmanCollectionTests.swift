@@ -1,6 +1,10 @@
-// Runs the RealWorld Postman collection (../shared/realworld/v1/Conduit.postman_collection.json, 311 assertions
-// when run by newman) against a backend started on port 0, interpreting its JavaScript test scripts with
-// `PostmanScriptRuntime` (see PostmanScript.swift).
+// Runs the RealWorld Postman collection (311 assertions when run by newman) against a backend started on port 0,
+// interpreting its JavaScript test scripts with `PostmanScriptRuntime` (see PostmanScript.swift).
+//
+// The collection is not part of this repository. It is found through the environment variable
+// DYNO_CONDUIT_COLLECTION, or else at ../shared/realworld/v1/Conduit.postman_collection.json beside the package
+// root; with neither, the collection test is skipped (with that reason), not failed. `.ci/run` sets the variable
+// and fails when the file is missing, so CI always runs it.
 @testable import DemoBackend
 import Glibc
 import Testing
@@ -8,16 +12,25 @@ import TestSupport
 
 @Suite("Postman collection")
 struct PostmanCollectionTests {
-    /// The collection, found relative to the package root (the directory holding Package.swift above this file).
-    static func collectionPath(filePath: String = #filePath) throws -> String {
+    /// The collection's path, or nil when it is nowhere to be found (then the collection test is skipped).
+    static let collectionPath: String? = locateCollection()
+
+    /// DYNO_CONDUIT_COLLECTION when it names a readable file, else ../shared/realworld/v1/… relative to the package
+    /// root (the directory holding Package.swift above this file), else nil.
+    static func locateCollection(filePath: String = #filePath) -> String? {
+        if let path = getenv("DYNO_CONDUIT_COLLECTION").map({ String(cString: $0) }), !path.isEmpty,
+           access(path, R_OK) == 0 {
+            return path
+        }
         var directory = filePath
         while let slash = directory.lastIndex(of: "/"), !directory.isEmpty {
             directory = String(directory[..<slash])
             if access(directory + "/Package.swift", F_OK) == 0 {
-                return directory + "/../shared/realworld/v1/Conduit.postman_collection.json"
+                let path = directory + "/../shared/realworld/v1/Conduit.postman_collection.json"
+                return access(path, R_OK) == 0 ? path : nil
             }
         }
-        throw TestSupportError("no Package.swift above \(filePath)")
+        return nil
     }
 
     struct PostmanRequest {
@@ -31,7 +44,9 @@ struct PostmanCollectionTests {
     }
 
     static func loadRequests() throws -> [PostmanRequest] {
-        let path = try collectionPath()
+        guard let path = collectionPath else {
+            throw TestSupportError("no Postman collection: set DYNO_CONDUIT_COLLECTION")
+        }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw TestSupportError("cannot open \(path)") }
         defer { close(fd) }
@@ -82,7 +97,9 @@ struct PostmanCollectionTests {
 
     /// Once per serving model (inline on the serving threads, offloaded to the worker pool), and once with no
     /// articles at all (the state newman's reference count of 311 comes from).
-    @Test(arguments: [("blocking", false), ("offloaded", false), ("blocking", true)])
+    @Test(.enabled(if: collectionPath != nil,
+                   "no Postman collection: set DYNO_CONDUIT_COLLECTION or place ../shared/realworld/v1/ beside the package"),
+          arguments: [("blocking", false), ("offloaded", false), ("blocking", true)])
     func collectionPassesAgainstTheBackend(serving: String, withoutArticles: Bool) throws {
         let api = try APITestBackend()
         defer { api.stop() }
