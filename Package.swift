@@ -27,8 +27,11 @@ let package = Package(
         .target(name: "LoadGenerator", dependencies: ["HTTP", "Metrics", "CLinuxShim"]),
         .target(name: "Engine", dependencies: ["Metrics", "Knobs", "HTTP", "LoadGenerator", "DemoBackend"]),
         .target(name: "Console", dependencies: ["Metrics", "Knobs", "CNcursesShim"]),
-        .target(name: "Headless", dependencies: ["Engine", "Metrics", "Knobs", "LoadGenerator", "Console"]),
-        .executableTarget(name: "dyno", dependencies: ["Headless", "Console", "Engine"]),
+        .target(name: "Headless", dependencies: ["Engine", "Metrics", "Knobs", "LoadGenerator"]),
+        // The dyno command line: the one table of commands and options, parsing, usage, and the commands that
+        // draw the console (they join Engine and Console). The executable only calls `DynoCLI.main`.
+        .target(name: "CLI", dependencies: ["Headless", "Console", "Engine", "Knobs", "Metrics"]),
+        .executableTarget(name: "dyno", dependencies: ["CLI"]),
 
         // Tests (Swift Testing). TestSupport holds shared helpers (free ports, temp dirs, waiting on conditions).
         .target(name: "TestSupport", dependencies: ["HTTP"], path: "Tests/TestSupport"),
@@ -39,6 +42,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Metrics", "Knobs", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "HeadlessTests", dependencies: ["Headless", "Engine", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Engine"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -26,6 +26,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxPipelinedRequests = 64
     /// How long `stop()` waits for in-flight requests before closing their connections. Default 5 s.
     public var shutdownGracePeriod: Duration = .seconds(5)
+    /// Where the server reports failures it survives (a failing `epoll_wait`), one line each. Default: stderr.
+    public var errorSink: @Sendable (String) -> Void = { line in
+        var text = Array((line + "\n").utf8)
+        _ = write(2, &text, text.count)
+    }
 
     public init() {}
 

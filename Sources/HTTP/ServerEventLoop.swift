@@ -39,6 +39,10 @@ final class ServerEventLoop {
     private let headerReadTimeout: UInt64
     private let gracePeriod: UInt64
     private let sweepInterval: UInt64
+    private let errorSink: @Sendable (String) -> Void
+    /// `epoll_wait` failures in a row (other than EINTR); see `survivesWaitFailure`.
+    private var waitFailures = 0
+    private static let maxWaitFailures = 50
 
     /// Connections indexed by file descriptor (descriptors are small and dense).
     private var connections: [ServerConnection?] = []
@@ -80,6 +84,7 @@ final class ServerEventLoop {
         idleTimeout = Self.nanoseconds(configuration.idleTimeout)
         headerReadTimeout = Self.nanoseconds(configuration.headerReadTimeout)
         gracePeriod = Self.nanoseconds(configuration.shutdownGracePeriod)
+        errorSink = configuration.errorSink
         // Check timeouts a few times per shortest timeout, but not more than every 5 ms or less than 1 s.
         sweepInterval = min(max(min(idleTimeout, headerReadTimeout) / 4, 5_000_000), 1_000_000_000)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
@@ -116,7 +121,9 @@ final class ServerEventLoop {
             let started = ServerSys.nowNanoseconds()
             now = started
             if count < 0 && errno != EINTR {
-                fatalError("HTTP server: epoll_wait failed: errno \(errno)")
+                if !survivesWaitFailure(errno) { break }
+            } else {
+                waitFailures = 0
             }
             for index in 0..<max(0, Int(count)) {
                 let event = ServerSys.event(at: index, in: eventBuffer)
@@ -140,6 +147,22 @@ final class ServerEventLoop {
         }
         handle.mailbox.close()
         Glibc.close(epollFD)
+    }
+
+    /// `epoll_wait` failing with anything but EINTR (EBADF, EFAULT, EINVAL) means a broken descriptor or a bug,
+    /// not a reason to take the whole process down: report it, pause 10 ms so a persistent failure does not spin
+    /// a core, and retry. After `maxWaitFailures` in a row this loop stops (closing its connections); the other
+    /// loops share the listening socket and keep serving.
+    private func survivesWaitFailure(_ code: Int32) -> Bool {
+        waitFailures += 1
+        errorSink("HTTP server: epoll_wait failed: \(String(cString: strerror(code))) (errno \(code)), "
+                  + "failure \(waitFailures) of \(Self.maxWaitFailures) in a row")
+        guard waitFailures < Self.maxWaitFailures else {
+            errorSink("HTTP server: a serving loop stopped after \(waitFailures) failed epoll_wait calls; the others keep serving")
+            return false
+        }
+        usleep(10_000)
+        return true
     }
 
     private func handleEvent(_ events: UInt32, fd: Int32) {

@@ -1,4 +1,3 @@
-import Console
 import DemoBackend
 import Dispatch
 import Engine
@@ -36,7 +35,7 @@ public enum Commands {
     // MARK: profiles
 
     /// The profile a run uses: the named/given file, an ad-hoc one for `--path`, or the shipped default.
-    static func resolveProfile(_ o: RunOptions, headless: Bool) throws(ProfileError) -> Profile {
+    public static func resolveProfile(_ o: RunOptions, headless: Bool) throws(ProfileError) -> Profile {
         let registry = KnobRegistry(DemoBackend.knobDefinitions, clock: MonotonicClock.nanoseconds)
         var profile: Profile
         if let name = o.profile {
@@ -182,7 +181,8 @@ public enum Commands {
     }
 }
 
-func writeError(_ text: String) {
+/// One line on stderr (a newline is added when missing).
+public func writeError(_ text: String) {
     FileHandle.standardError.write((text.hasSuffix("\n") ? text : text + "\n").data(using: .utf8)!)
 }
 

@@ -1,6 +1,7 @@
 import Console
 import Engine
 import Foundation
+import Headless
 import Knobs
 import Metrics
 import Synchronization
@@ -25,16 +26,18 @@ final class ConsoleSessionAdapter: ConsoleSession {
     func applyPreset(_ preset: KnobPreset) { session.applyPreset(preset, source: "key") }
 }
 
-extension Commands {
+/// The commands that draw the console: live (`dyno [PROFILE]`) or one frame of a headless run (`dyno screenshot`).
+/// They join Engine (the run) and Console (the drawing), which know nothing of each other.
+public enum ConsoleCommands {
     /// `dyno [PROFILE]`: the console on a live run.
-    public static func console(_ o: RunOptions) -> Int32 {
+    public static func console(_ o: Commands.RunOptions) -> Int32 {
         // Refuse before seeding or starting anything when there is no terminal to draw on.
         guard isatty(1) == 1, isatty(0) == 1 else {
             writeError(ConsoleApp.notATerminalMessage)
             return 2
         }
         let profile: Profile
-        do { profile = try resolveProfile(o, headless: false) } catch {
+        do { profile = try Commands.resolveProfile(o, headless: false) } catch {
             writeError("dyno: \(error)")
             return 2
         }
@@ -53,9 +56,9 @@ extension Commands {
     }
 
     /// `dyno screenshot PROFILE --out FILE`: a headless run for `afterSeconds`, then one console frame to a file.
-    public static func screenshot(_ o: RunOptions, out: String, afterSeconds: Double, width: Int, height: Int) -> Int32 {
+    public static func screenshot(_ o: Commands.RunOptions, out: String, afterSeconds: Double, width: Int, height: Int) -> Int32 {
         var profile: Profile
-        do { profile = try resolveProfile(o, headless: false) } catch {
+        do { profile = try Commands.resolveProfile(o, headless: false) } catch {
             writeError("dyno screenshot: \(error)")
             return 2
         }

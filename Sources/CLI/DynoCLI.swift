@@ -1,0 +1,51 @@
+import Foundation
+import Headless
+
+/// The `dyno` executable's logic: parse with `CommandLineParser`, run the command, return the exit code.
+public enum DynoCLI {
+    /// Runs `dyno` with `arguments` (without the program name). Usage errors go to `standardError` with the
+    /// command's usage, exit 2; `--help` and `help` print on `standardOutput`, exit 0.
+    public static func main(_ arguments: [String],
+                            standardOutput: (String) -> Void = { print($0) },
+                            standardError: (String) -> Void = { writeError($0) }) -> Int32 {
+        let command: ParsedCommand
+        do {
+            command = try CommandLineParser.parse(arguments)
+        } catch {
+            let name = error.command == "console" ? "" : " \(error.command ?? "")"
+            standardError("dyno\(name): \(error.message)")
+            standardError((error.command.flatMap(DynoCommandTable.command(named:)) ?? DynoCommandTable.console).usage)
+            return 2
+        }
+        switch command {
+        case .print(let text):
+            standardOutput(text)
+            return 0
+        case .knobs:
+            standardOutput(Commands.knobsListing())
+            return 0
+        case .run(let a):
+            return Commands.run(runOptions(a))
+        case .console(let a):
+            return ConsoleCommands.console(runOptions(a))
+        case .screenshot(let a):
+            return ConsoleCommands.screenshot(runOptions(a), out: a.outFile ?? "", afterSeconds: a.afterSeconds,
+                                       width: a.width, height: a.height)
+        case .serve(let a):
+            var options = Commands.ServeOptions()
+            options.host = a.host
+            options.port = a.port
+            if let d = a.overrides.dataDirectory { options.dataDirectory = d }
+            if let s = a.overrides.scale { options.scale = s }
+            options.threads = a.overrides.threads
+            options.preset = a.overrides.preset
+            options.knobs = a.overrides.knobs
+            return Commands.serve(options)
+        }
+    }
+
+    static func runOptions(_ a: CommandLineArguments) -> Commands.RunOptions {
+        Commands.RunOptions(profile: a.profile, overrides: a.overrides, reportDirectory: a.reportDirectory,
+                            quiet: a.quiet, fps: a.fps, noColor: a.noColor)
+    }
+}

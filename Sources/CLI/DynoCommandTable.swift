@@ -1,0 +1,176 @@
+import Engine
+import Knobs
+
+/// THE table of `dyno`'s commands and their options. Parsing (`CommandLineParser`) and every usage text are
+/// derived from it: to add a flag, add an `OptionSpec` to the command's group here, and nothing else.
+public enum DynoCommandTable {
+    public static let version = "dyno 0.1.0"
+
+    public static let commands: [CommandSpec] = [console, run, serve, knobs, screenshot]
+
+    public static func command(named name: String) -> CommandSpec? {
+        commands.first { $0.name == name }
+    }
+
+    /// `dyno help`: every command's synopsis and summary.
+    public static var overview: String {
+        var lines = ["dyno — a dynamometer for backends: put a real backend under real load, watch it live, turn the knobs.",
+                     "", "Usage:"]
+        let column = 36
+        for command in commands + [help] {
+            let left = "  " + command.synopsis
+            lines.append(left.count < column ? left + String(repeating: " ", count: column - left.count) + command.summary
+                                             : left + "\n" + String(repeating: " ", count: column) + command.summary)
+        }
+        lines += ["",
+                  "PROFILE is a file or a name from Profiles/ (default, steady, ramp, spike, ci, ...).",
+                  "Run `dyno COMMAND --help` for a command's options. Exit codes: 0 ok, 1 threshold missed, 2 bad usage or input."]
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: Option groups
+
+    /// Options that override (or, without a profile, make up) the profile of a run.
+    static let loadOptions = CommandSpec.OptionGroup(title: "Load options (override the profile)", options: [
+        OptionSpec(["--target"], "URL", "\"embedded\" (default) or http://host:port[/base]") { text, a throws(OptionValueError) in
+            do { a.overrides.target = try TargetSpec.parse(text) } catch let error as TargetSpecError { throw OptionValueError(error.message) } catch { throw OptionValueError("\(error)") }
+        },
+        .text("--path", "P", help: "GET path P (repeatable); replaces the profile's request mix, like wrk/oha",
+              check: { $0.hasPrefix("/") ? nil : "a path starting with /" },
+              set: { a, v in a.overrides.paths.append(v) }),
+        .number("--rate", min: 0.001, help: "open model: N requests/s, whatever the responses do (coordinated-omission corrected)",
+                set: { a, v in a.overrides.rate = v }),
+        .integer("--users", range: 1...10_000, help: "closed model: N users, each waits for its response before the next request",
+                 set: { a, v in a.overrides.users = v }),
+        .integer("--connections", range: 1...10_000, help: "open model: at most N connections", defaultText: "64",
+                 set: { a, v in a.overrides.connections = v }),
+        .integer("--threads", range: 1...64, help: "load worker threads", defaultText: "number of cores",
+                 set: { a, v in a.overrides.threads = v }),
+        .duration("--duration", help: "measured duration, e.g. 10s, 2m", defaultText: "the profile's",
+                  set: { a, v in a.overrides.durationSeconds = v }),
+        .duration("--warmup", help: "discarded warm-up before measuring", set: { a, v in a.overrides.warmupSeconds = v }),
+        .duration("--timeout", positive: true, help: "per-request timeout", defaultText: "5s",
+                  set: { a, v in a.overrides.timeoutSeconds = v }),
+        preset(help: "knobs preset: naive or optimized (embedded target)"),
+        knob,
+        data(help: "embedded backend's data directory"),
+        scale(help: "embedded backend's data size (1.0 = 100,000 articles)"),
+    ])
+
+    static func preset(help: String) -> OptionSpec {
+        .choice("--preset", "P", KnobPreset.allCases.map(\.rawValue), help: help,
+                set: { a, v in a.overrides.preset = KnobPreset(rawValue: v) })
+    }
+
+    /// `--knob id=value`; the id and value are checked against the knob registry when the run or server starts.
+    static let knob = OptionSpec(["--knob"], "ID=VALUE", "set one knob (repeatable), see `dyno knobs`") { text, a throws(OptionValueError) in
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .expected("id=value", got: text) }
+        a.overrides.knobs[parts[0]] = parts[1]
+    }
+
+    static func data(help: String) -> OptionSpec {
+        .text("--data", "DIR", help: help, defaultText: ".dyno", set: { a, v in a.overrides.dataDirectory = v })
+    }
+
+    static func scale(help: String) -> OptionSpec {
+        .number("--scale", "X", min: 0.0001, help: help, set: { a, v in a.overrides.scale = v })
+    }
+
+    static let reportDirectory = OptionSpec.text(
+        "--report-dir", "DIR", help: "write report.json (and errors.log, if the backend logged internal errors) there",
+        defaultText: "reports/<profile>-<time>", set: { a, v in a.reportDirectory = v })
+
+    static let quiet = OptionSpec.toggle(["--quiet", "-q"], help: "no progress output") { $0.quiet = true }
+
+    // MARK: Commands
+
+    public static let console = CommandSpec(
+        name: "console", synopsis: "dyno [PROFILE] [options]",
+        summary: "open the console (default: the embedded demo, profile \"default\")",
+        description: "Opens the console on PROFILE (default: \"default\" against the embedded demo backend).",
+        positional: "PROFILE",
+        groups: [loadOptions, .init(title: "Console options", options: [
+            .number("--fps", min: 1, max: 60, help: "redraws per second", defaultText: "10", set: { a, v in a.fps = v }),
+            .toggle(["--no-color"], help: "no colours (NO_COLOR in the environment does the same)") { $0.noColor = true },
+            OptionSpec.text("--report-dir", "DIR", help: "where errors.log goes if the backend logged internal errors",
+                            defaultText: "reports/<profile>-<time>", set: { a, v in a.reportDirectory = v }),
+        ])],
+        footer: "Keys: q quit · ? help · space pause · +/- rate · [/] users · Tab panels · r reset · m mark baseline · knob keys")
+
+    public static let run = CommandSpec(
+        name: "run", synopsis: "dyno run [PROFILE] [options]",
+        summary: "headless run: progress, summary table, report.json; exit 1 if a threshold fails",
+        description: """
+        Runs a profile headless. With no PROFILE and no --path: the default Conduit mix against the embedded demo.
+        Prints a live one-line progress on stderr (when it is a terminal), a summary table at the end, and writes
+        report.json into --report-dir. Exit 0 when every threshold holds, 1 when one is missed, 2 on bad input.
+        """,
+        positional: "PROFILE",
+        groups: [loadOptions, .init(title: "Output options", options: [reportDirectory, quiet])],
+        footer: """
+        Examples:
+          swift run -c release dyno run Profiles/ci.json
+          swift run -c release dyno run --target http://127.0.0.1:8080 --path / --users 64 --duration 10s
+          swift run -c release dyno run --target http://127.0.0.1:8080 --path /api/tags --rate 2000 --duration 30s
+        """)
+
+    public static let serve = CommandSpec(
+        name: "serve", synopsis: "dyno serve [--port N] [--data DIR] [options]",
+        summary: "run only the demo backend (Conduit API) in the foreground",
+        description: """
+        Runs the demo backend (the RealWorld "Conduit" API on SQLite) in the foreground and prints its URL.
+        Seeds the database on first start (deterministic). Ctrl-C or SIGTERM stops it cleanly.
+        Internal errors (500s) are logged on stderr with the request id the client sees in the response body.
+        """,
+        positional: nil,
+        groups: [.init(title: "Server options", options: [
+            .integer("--port", range: 0...65535, help: "port; 0 picks a free one", defaultText: "8080", set: { a, v in a.port = v }),
+            .text("--host", "ADDR", help: "address to bind", defaultText: "127.0.0.1", set: { a, v in a.host = v }),
+            data(help: "data directory"),
+            scale(help: "data size on first seed (1.0 = 100,000 articles)"),
+            .integer("--threads", range: 1...64, help: "serving threads", defaultText: "number of cores",
+                     set: { a, v in a.overrides.threads = v }),
+            preset(help: "knobs preset: naive or optimized"),
+            knob,
+        ])],
+        footer: "")
+
+    public static let knobs = CommandSpec(
+        name: "knobs", synopsis: "dyno knobs", summary: "list the knobs (id, values, key, what they change)",
+        description: """
+        Lists the demo backend's knobs: id, allowed values, default, naive and optimized values, console key.
+        Set them with --preset/--knob, a profile's "preset"/"knobs"/"knobSchedule", the console keys, or
+        PUT /debug/knobs on a running backend.
+        """,
+        positional: nil, groups: [], footer: "")
+
+    public static let screenshot = CommandSpec(
+        name: "screenshot", synopsis: "dyno screenshot PROFILE --out FILE.svg|.txt [--after 5s] [--size 160x48]",
+        summary: "render one console frame of a headless run to a file",
+        description: """
+        Runs PROFILE headless for D, then renders one console frame (WxH cells) as SVG or plain text.
+        """,
+        positional: "PROFILE",
+        groups: [.init(title: "Screenshot options", options: [
+            .text("--out", "FILE", help: "where to write the frame: a .svg or .txt file",
+                  check: { $0.hasSuffix(".svg") || $0.hasSuffix(".txt") ? nil : "a .svg or .txt file" },
+                  set: { a, v in a.outFile = v }),
+            .duration("--after", positive: true, help: "how long to run before the frame is taken", defaultText: "5s",
+                      set: { a, v in a.afterSeconds = v }),
+            OptionSpec(["--size"], "WxH", "frame size in cells", defaultText: "160x48") { text, a throws(OptionValueError) in
+                let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+                guard parts.count == 2, (20...1000).contains(parts[0]), (5...500).contains(parts[1]) else {
+                    throw .expected("WIDTHxHEIGHT like 160x48 (20…1000 x 5…500)", got: text)
+                }
+                a.width = parts[0]
+                a.height = parts[1]
+            },
+            quiet,
+        ]), loadOptions],
+        footer: "")
+
+    /// Only for the overview: `help` is handled before options are read.
+    static let help = CommandSpec(name: "help", synopsis: "dyno help [COMMAND]", summary: "this help, or a command's",
+                                  description: "", positional: "COMMAND", groups: [], footer: "")
+}
