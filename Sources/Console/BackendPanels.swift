@@ -72,7 +72,7 @@ enum BackendPanels {
         let canvas = ctx.canvas
         var row = 0
         if let p = probe {
-            pairs([("mode", p.mode, p.mode == "pool" ? .good : Style(.warning, bold: true)), ("size", "\(p.size)", .normal)], row: row, canvas, r)
+            pairs([("mode", p.mode.rawValue, p.mode == .pool ? .good : Style(.warning, bold: true)), ("size", "\(p.size)", .normal)], row: row, canvas, r)
             row += 1
             let fraction = p.size > 0 ? Double(p.inUse) / Double(p.size) : (p.inUse > 0 ? 1 : 0)
             let label = " \(p.inUse)/\(p.size) in use"
@@ -98,7 +98,7 @@ enum BackendPanels {
         }
         // The serving threads are the other saturation worth seeing next to the pool.
         if let s = serving, row + 1 < r.height {
-            pairs([("serving", s.model, s.model == "offloaded" ? .good : Style(.warning, bold: true)),
+            pairs([("serving", s.model.rawValue, s.model == .offloaded ? .good : Style(.warning, bold: true)),
                    ("workers", "\(s.workerBusy)/\(s.workerThreads)", .normal), ("queue", "\(s.workerQueueLength)", .normal)],
                   row: row, canvas, r)
             let label = " busy " + Text.percent(s.busyRatio)
@@ -119,13 +119,13 @@ enum BackendPanels {
         for (i, b) in probes.enumerated() {
             guard i + 1 < r.height else { break }
             let stateStyle: Style = switch b.state {
-            case "closed": .good
-            case "open": .bad
-            case "half-open": Style(.warning, bold: true)
-            default: .muted
+            case .closed: .good
+            case .open: .bad
+            case .halfOpen: Style(.warning, bold: true)
+            case .off: .muted
             }
             canvas.put(Text.left(b.dependency, nameWidth), in: r, row: i + 1)
-            canvas.put(Text.left((ctx.glyphs.isUnicode ? "● " : "* ") + b.state, 10), in: r, row: i + 1, column: nameWidth, style: stateStyle)
+            canvas.put(Text.left((ctx.glyphs.isUnicode ? "● " : "* ") + b.state.rawValue, 10), in: r, row: i + 1, column: nameWidth, style: stateStyle)
             canvas.put(Text.right(Text.percent(b.failureRate), 6), in: r, row: i + 1, column: nameWidth + 10, style: b.failureRate > 0 ? .bad : .normal)
             let rejected = rates?.breakerRejectedPerSecond[b.dependency] ?? 0
             canvas.put(Text.right(Text.count(rejected), 7), in: r, row: i + 1, column: nameWidth + 16, style: rejected > 0 ? Style(.warning) : .normal)

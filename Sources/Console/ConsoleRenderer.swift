@@ -192,8 +192,11 @@ enum Header {
             var item: [(String, Style)] = []
             if let key = knob.definition.key { item.append(("[\(key)]", Style(.accent, bold: true))) }
             item.append((knob.id + "=", .muted))
-            let naive = knob.value == knob.definition.naiveValue && knob.definition.naiveValue != knob.definition.optimizedValue
-            item.append((knob.value, naive ? Style(.warning) : Style(.good)))
+            let d = knob.definition
+            // Optimizations: naive in warning colour. Faults: anything but the default (healthy) value is a warning.
+            let warn = d.group == .fault ? knob.value != d.defaultValue
+                                         : knob.value == d.naiveValue && d.naiveValue != d.optimizedValue
+            item.append((knob.value, warn ? Style(.warning) : Style(.good)))
             items.append(item)
         }
         var lines: [[(String, Style)]] = []
@@ -211,9 +214,10 @@ enum Header {
         return lines
     }
 
-    /// "naive", "optimized" or "default" when every knob matches that setting, else "custom".
+    /// "naive", "optimized" or "default" when every optimization knob matches that setting, else "custom"
+    /// (fault knobs are not part of a preset).
     static func presetName(_ knobs: KnobRegistry) -> String {
-        let all = knobs.knobs
+        let all = knobs.knobs.filter { $0.definition.group == .optimization }
         if all.allSatisfy({ $0.value == $0.definition.defaultValue }) { return "default" }
         if all.allSatisfy({ $0.value == $0.definition.optimizedValue }) { return "optimized" }
         if all.allSatisfy({ $0.value == $0.definition.naiveValue }) { return "naive" }

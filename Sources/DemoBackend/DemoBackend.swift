@@ -24,62 +24,61 @@ public struct DemoBackendConfiguration: Sendable {
     public var workerThreads: Int = max(4, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Jobs that may wait for a worker; beyond that requests get 503 at once. Default 1024.
     public var workerQueueCapacity: Int = 1024
+    /// Knob settings to start with: a preset, then individual values over it (validated before anything is opened).
+    public var preset: KnobPreset? = nil
+    public var knobs: [String: String] = [:]
+    /// Who asked for those settings, for the timeline ("cli", "test", ...).
+    public var knobSource = "cli"
     public init() {}
 }
 
 /// The demo Conduit backend: SQLite storage + the RealWorld API + `/metrics` + `/debug/knobs` on the HTTP server.
 ///
-/// Every knob is wired: `query` (batched or n+1 list reads, per request), `cache` (the `CachingConduitStore`
-/// decorator), `pool` and `pool_size` (the connection provider switches live), `indexes` (secondary indexes
-/// dropped/created live in the background), `serving` (handlers inline on the serving threads, or on a bounded
-/// worker pool).
+/// Put together from `BackendParts` (the machinery) and the knob units of `KnobUnits.all` (how each knob steers
+/// it). Build one with `DemoBackend.assemble(_:progress:)`, which also makes the knob registry.
 public final class DemoBackend: Sendable {
-    /// The knob definitions of the backend (issue "Knobs part 1"). Defaults describe what a fresh backend does:
-    /// batched queries, indexes present (the seed creates them), no cache, a pool of 8, handlers on the serving threads.
-    /// Keys avoid the console's own keys (`ConsoleKeys.reserved`) and their upper case (which steps a knob back):
-    /// b query, x indexes, c cache, p pool, k pool size, s serving.
-    public static var knobDefinitions: [KnobDefinition] {
-        [
-            KnobDefinition(id: "query", kind: .choice(["n+1", "batched"]), defaultValue: "batched",
-                           naiveValue: "n+1", optimizedValue: "batched", key: "b",
-                           summary: "list queries: one query per article (n+1) or a fixed few per page (batched)"),
-            KnobDefinition(id: "indexes", kind: .choice(["off", "on"]), defaultValue: "on",
-                           naiveValue: "off", optimizedValue: "on", key: "x",
-                           summary: "secondary indexes (tags, authors, dates, favorites, follows, comments), built/dropped live"),
-            KnobDefinition(id: "cache", kind: .choice(["off", "on"]), defaultValue: "off",
-                           naiveValue: "off", optimizedValue: "on", key: "c",
-                           summary: "bounded read cache with TTL, single-flight and invalidation on write"),
-            KnobDefinition(id: "pool", kind: .choice(["per-request", "pool"]), defaultValue: "pool",
-                           naiveValue: "per-request", optimizedValue: "pool", key: "p",
-                           summary: "database connections: opened per request, or a bounded pool"),
-            KnobDefinition(id: "pool_size", kind: .integer(1...64), defaultValue: "8",
-                           naiveValue: "1", optimizedValue: "8", key: "k",
-                           summary: "connections in the pool (pool mode)"),
-            KnobDefinition(id: "serving", kind: .choice(["blocking", "offloaded"]), defaultValue: "blocking",
-                           naiveValue: "blocking", optimizedValue: "offloaded", key: "s",
-                           summary: "handler work on the serving threads (blocking) or a bounded worker pool (offloaded)"),
-        ]
+    /// Every knob of the backend, from the one list `KnobUnits.all`. Keys avoid the console's own keys and their
+    /// upper case (which steps a knob back); a test checks that.
+    public static var knobDefinitions: [KnobDefinition] { KnobUnits.definitions }
+
+    /// A registry of every knob at its default value.
+    /// - Parameter clock: monotonic nanoseconds that timestamp changes (tests inject one).
+    public static func makeKnobRegistry(clock: @escaping @Sendable () -> UInt64 = MonotonicClock.nanoseconds) -> KnobRegistry {
+        KnobRegistry(knobDefinitions, clock: clock)
+    }
+
+    /// The one assembly path (`dyno serve`, embedded runs, the console, the tests): a configuration value in, the
+    /// knob registry (with the configuration's preset and knobs applied) and a backend ready to `start()` out.
+    /// Bad knob settings throw `KnobError` before the database is opened or seeded.
+    public static func assemble(_ configuration: DemoBackendConfiguration,
+                                progress: @escaping @Sendable (String) -> Void) throws -> (knobs: KnobRegistry, backend: DemoBackend) {
+        let knobs = makeKnobRegistry()
+        if let preset = configuration.preset { knobs.apply(preset: preset, source: configuration.knobSource) }
+        try knobs.set(configuration.knobs, source: configuration.knobSource)
+        return (knobs, try DemoBackend(configuration: configuration, knobs: knobs, progress: progress))
     }
 
     public let configuration: DemoBackendConfiguration
     /// The database file in use (path, counts, whether it was seeded now).
     public let database: DatabaseFile
     let knobs: KnobRegistry
-    let provider: ConnectionProvider
-    let metrics: BackendMetrics
+    let parts: BackendParts
+    let units: [any KnobUnit]
     let api: ConduitAPI
-    let store: CachingConduitStore<SQLiteConduitStore>
     private let server: HTTPServer
-    private let workers: WorkerPool
-    private let indexes: IndexKnobWorker
-    private let busySample = Mutex<(atNanoseconds: UInt64, busyNanoseconds: UInt64)>((0, 0))
     /// Set by `stop()`: the knob observer (registered on a registry that outlives this backend) then does nothing.
-    private let stopped: StopFlag
+    private let stopped = StopFlag()
+
+    // Shorthands for the tests.
+    var provider: ConnectionProvider { parts.provider }
+    var metrics: BackendMetrics { parts.metrics }
+    var store: CachingConduitStore<SQLiteConduitStore> { parts.store }
 
     /// Opens or seeds the database (progress lines like "seeding articles 40000/100000"), reads or creates the token
-    /// secret, and builds the routes. Nothing listens until `start()`.
-    public init(configuration: DemoBackendConfiguration, knobs: KnobRegistry,
-                progress: @escaping @Sendable (String) -> Void) throws {
+    /// secret, and builds the parts, the knob units and the routes. Nothing listens until `start()`.
+    /// Prefer `assemble(_:progress:)`; this initializer is for tests that bring their own registry.
+    init(configuration: DemoBackendConfiguration, knobs: KnobRegistry,
+         progress: @escaping @Sendable (String) -> Void) throws {
         self.configuration = configuration
         self.knobs = knobs
         let directory = DataDirectory(path: configuration.dataDirectory)
@@ -90,66 +89,31 @@ public final class DemoBackend: Sendable {
             progress("seeded \(database.counts) in \(duration)")
         }
         let secret = try Self.tokenSecret(databasePath: database.path)
-        provider = ConnectionProvider(databasePath: database.path, mode: Self.poolMode(knobs))
-        metrics = BackendMetrics()
-        let indexWorker = IndexKnobWorker(databasePath: database.path, observer: metrics[.background])
-        indexes = indexWorker
-        let provider = self.provider
-        let knobRegistry = knobs
-        let workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
-        self.workers = workers
-        // Routes → cache decorator (the `cache` knob) → SQL store (the `query` knob) → connection provider.
-        let store = CachingConduitStore(base: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"]),
-                                        knob: knobs["cache"])
-        self.store = store
-        api = ConduitAPI(store: store, tokens: TokenSigner(secret: secret), metrics: metrics, knobs: knobs,
-                         extraMetrics: { out in
-                            Self.renderGauges(&out, provider: provider, workers: workers, indexes: indexWorker, knobs: knobRegistry)
-                            store.renderMetrics(&out)
-                         })
-        let api = self.api
-        let servingKnob = knobs["serving"]
-        let offloadedRawValue: Int
-        if case .choice(let values)? = servingKnob?.definition.kind, let index = values.firstIndex(of: "offloaded") {
-            offloadedRawValue = index
-        } else {
-            offloadedRawValue = -1
-        }
+        let parts = BackendParts(configuration: configuration, database: database, knobs: knobs)
+        self.parts = parts
+        let units: [any KnobUnit] = KnobUnits.all.map { $0.init(parts: parts) }
+        self.units = units
+        let api = ConduitAPI(store: parts.store, tokens: TokenSigner(secret: secret), metrics: parts.metrics, knobs: knobs,
+                             extraMetrics: { out in
+                                 for unit in units { unit.writeMetrics(to: &out) }
+                                 Self.writeProcessMetrics(to: &out, knobs: knobs)
+                             })
+        self.api = api
+        let serving = units.lazy.compactMap { $0 as? ServingKnob }.first!
         var serverConfiguration = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                                           threads: configuration.serverThreads)
         // Conduit bodies are small; 1 MiB (the default) is plenty for an article.
         serverConfiguration.maxBodyBytes = 1 << 20
         server = HTTPServer(configuration: serverConfiguration) { request, responder in
-            let received = MonotonicClock.nanoseconds()
-            // One relaxed atomic load per request decides the serving model.
-            guard servingKnob?.rawValue == offloadedRawValue else {
-                // "blocking": the work runs right here, on the serving thread.
-                responder.respond(api.handle(request, receivedAt: received))
-                return
-            }
-            // "offloaded": a worker does it and responds from its own thread (the server wakes the owning loop).
-            let queued = workers.submit {
-                let started = MonotonicClock.nanoseconds()
-                responder.respond(api.handle(request, receivedAt: received, queueNanoseconds: started &- received))
-            }
-            if !queued {
-                responder.respond(api.reject(request, receivedAt: received, reason: "server busy: worker queue full"))
-            }
+            serving.dispatch(request, responder, api: api)
         }
-        // Knob changes from anywhere (console, profile, PUT /debug/knobs) reach the backend here.
-        let indexes = self.indexes
-        let stopped = StopFlag()
-        self.stopped = stopped
+        serving.attach(server)
+        // Knob changes from anywhere (console, profile, PUT /debug/knobs) reach the units here.
+        let stopped = self.stopped
         knobs.observe { changes in
             guard !stopped.isSet else { return }
-            if changes.contains(where: { $0.id == "pool" || $0.id == "pool_size" }) {
-                provider.setMode(Self.poolMode(knobRegistry))
-            }
-            if let change = changes.last(where: { $0.id == "indexes" }) {
-                indexes.request(present: change.newValue == "on")
-            }
+            for unit in units { unit.apply(changes) }
         }
-        if let knob = knobs["indexes"] { indexes.request(present: knob.value == "on") }
     }
 
     /// Binds and starts serving; returns the bound port.
@@ -157,14 +121,13 @@ public final class DemoBackend: Sendable {
         try server.start()
     }
 
-    /// Graceful stop: stops accepting, lets in-flight requests finish, waits for a running index build, closes
-    /// the database connections.
+    /// Graceful stop: stops accepting, lets in-flight requests finish, then stops each unit's background work
+    /// (workers, a running index build) and closes the database connections.
     public func stop() {
         stopped.set()
         server.stop()
-        workers.stop()
-        indexes.waitUntilIdle()
-        provider.closeIdleConnections()
+        // Reverse list order: serving (workers) stops before the pool closes its connections.
+        for unit in units.reversed() { unit.stop() }
     }
 
     deinit {
@@ -176,49 +139,14 @@ public final class DemoBackend: Sendable {
     public var port: Int { server.port }
 
     /// The backend's own view for the aggregator (every 100 ms): atomics and a few small locks, no database access.
-    /// `serving.busyRatio` covers the time since the previous `probe()` call, so call it from one place (the
-    /// aggregator); `routes` lists routes that served at least one request (plus "background" once it ran SQL).
+    /// Call it from one place (the aggregator): rates such as the serving threads' busy ratio cover the time since
+    /// the previous call. `routes` lists routes that served at least one request (plus "background" once it ran SQL).
     public func probe() -> BackendSnapshot {
         var snapshot = BackendSnapshot()
         snapshot.rssBytes = Self.residentSetBytes()
-        snapshot.cache = store.probe()
-        let p = provider.probe
-        var pool = PoolProbe()
-        switch p.mode {
-        case .perRequest: pool.mode = "per-request"; pool.size = 0
-        case .pool(let size): pool.mode = "pool"; pool.size = size
-        }
-        pool.inUse = p.inUse
-        pool.idle = p.idle
-        pool.waiters = p.waiters
-        pool.acquires = p.acquiresTotal
-        pool.timeouts = p.timeoutsTotal + p.rejectedTotal
-        pool.acquireTime = p.acquireTime.summary
-        snapshot.pool = pool
-        var serving = ServingProbe()
-        serving.model = knobs["serving"]?.value ?? "blocking"
-        serving.busyRatio = busyRatio()
-        serving.workerQueueLength = workers.queueLength
-        serving.workerBusy = workers.busyWorkers
-        serving.workerThreads = workers.threadCount
-        snapshot.serving = serving
-        snapshot.routes = metrics.routes.filter { $0.requests > 0 || $0.dbQueries.value > 0 }.map { $0.probe() }
-        snapshot.indexBuildProgress = indexes.progress
+        for unit in units { unit.probe(into: &snapshot) }
+        snapshot.routes = parts.metrics.routes.filter { $0.requests > 0 || $0.dbQueries.value > 0 }.map { $0.probe() }
         return snapshot
-    }
-
-    /// Serving-thread busy fraction since the previous call (0...1), from the server's per-thread busy counters.
-    private func busyRatio() -> Double {
-        let stats = server.stats
-        let busy = stats.busyNanoseconds.reduce(0, &+)
-        let now = MonotonicClock.nanoseconds()
-        let threads = max(1, stats.busyNanoseconds.count)
-        return busySample.withLock { last in
-            defer { last = (now, busy) }
-            guard last.atNanoseconds != 0, now > last.atNanoseconds else { return 0 }
-            let ratio = Double(busy &- last.busyNanoseconds) / Double(now - last.atNanoseconds) / Double(threads)
-            return min(max(ratio, 0), 1)
-        }
     }
 
     // MARK: Helpers
@@ -228,11 +156,6 @@ public final class DemoBackend: Sendable {
         private let value = Atomic<Bool>(false)
         var isSet: Bool { value.load(ordering: .acquiring) }
         func set() { value.store(true, ordering: .releasing) }
-    }
-
-    static func poolMode(_ knobs: KnobRegistry) -> ConnectionProvider.PoolMode {
-        if knobs["pool"]?.value == "per-request" { return .perRequest }
-        return .pool(size: knobs["pool_size"]?.rawValue ?? 8)
     }
 
     /// The HS256 secret of this data directory: read from `meta.jwt_secret`, created on first use.
@@ -268,54 +191,12 @@ public final class DemoBackend: Sendable {
         return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    /// Pool gauges and knob values for `/metrics`.
-    static func renderGauges(_ out: inout String, provider: ConnectionProvider, workers: WorkerPool, indexes: IndexKnobWorker,
-                             knobs: KnobRegistry) {
-        let p = provider.probe
-        out += "# HELP dyno_pool_in_use Database connections handed out now.\n"
-        out += "# TYPE dyno_pool_in_use gauge\n"
-        out += "dyno_pool_in_use \(p.inUse)\n"
-        out += "# HELP dyno_pool_idle Open database connections waiting in the pool.\n"
-        out += "# TYPE dyno_pool_idle gauge\n"
-        out += "dyno_pool_idle \(p.idle)\n"
-        out += "# HELP dyno_pool_waiters Requests waiting for a database connection.\n"
-        out += "# TYPE dyno_pool_waiters gauge\n"
-        out += "dyno_pool_waiters \(p.waiters)\n"
-        out += "# HELP dyno_pool_acquires_total Connections handed out.\n"
-        out += "# TYPE dyno_pool_acquires_total counter\n"
-        out += "dyno_pool_acquires_total \(p.acquiresTotal)\n"
-        out += "# HELP dyno_pool_timeouts_total Acquisitions that timed out or were refused (answered 503 + Retry-After).\n"
-        out += "# TYPE dyno_pool_timeouts_total counter\n"
-        out += "dyno_pool_timeouts_total \(p.timeoutsTotal + p.rejectedTotal)\n"
-        let acquire = p.acquireTime
-        out += "# HELP dyno_pool_acquire_seconds Time to get a database connection (per-request mode: to open one).\n"
-        out += "# TYPE dyno_pool_acquire_seconds summary\n"
-        for (q, v) in [("0.5", acquire.percentile(50)), ("0.9", acquire.percentile(90)), ("0.99", acquire.percentile(99))] {
-            out += "dyno_pool_acquire_seconds{quantile=\"\(q)\"} \(Double(v) / 1e9)\n"
-        }
-        out += "dyno_pool_acquire_seconds_sum \(acquire.meanNanoseconds * Double(acquire.count) / 1e9)\n"
-        out += "dyno_pool_acquire_seconds_count \(acquire.count)\n"
-        out += "# HELP dyno_index_build_progress Live index create/drop (the indexes knob): 0..1 while running, absent when idle.\n"
-        out += "# TYPE dyno_index_build_progress gauge\n"
-        if let progress = indexes.progress { out += "dyno_index_build_progress \(progress)\n" }
-        out += "# HELP dyno_worker_queue_length Requests waiting for a worker (serving=offloaded).\n"
-        out += "# TYPE dyno_worker_queue_length gauge\n"
-        out += "dyno_worker_queue_length \(workers.queueLength)\n"
-        out += "# HELP dyno_worker_busy Workers running a request now.\n"
-        out += "# TYPE dyno_worker_busy gauge\n"
-        out += "dyno_worker_busy \(workers.busyWorkers)\n"
-        out += "# HELP dyno_worker_rejected_total Requests refused with 503 because the worker queue was full.\n"
-        out += "# TYPE dyno_worker_rejected_total counter\n"
-        out += "dyno_worker_rejected_total \(workers.rejectedTotal)\n"
-        out += "# HELP dyno_knob Current knob values (1 for the current value).\n"
-        out += "# TYPE dyno_knob gauge\n"
-        for knob in knobs.knobs {
-            out += "dyno_knob{knob=\"\(PrometheusExposition.escape(knob.id))\",value=\"\(PrometheusExposition.escape(knob.value))\"} 1\n"
-        }
+    /// The lines that belong to no knob: every knob's current value and the process's resident set size.
+    static func writeProcessMetrics(to out: inout PrometheusWriter, knobs: KnobRegistry) {
+        out.declare("dyno_knob", .gauge, help: "Current knob values (1 for the current value).")
+        for knob in knobs.knobs { out.sample("dyno_knob", ["knob": knob.id, "value": knob.value], 1) }
         if let rss = residentSetBytes() {
-            out += "# HELP dyno_process_resident_memory_bytes Resident set size.\n"
-            out += "# TYPE dyno_process_resident_memory_bytes gauge\n"
-            out += "dyno_process_resident_memory_bytes \(rss)\n"
+            out.gauge("dyno_process_resident_memory_bytes", help: "Resident set size.", Double(rss))
         }
     }
 }

@@ -32,15 +32,16 @@ public enum RunBuilder {
         let target: TargetAddress
         switch profile.target {
         case .embedded:
-            let registry = KnobRegistry(DemoBackend.knobDefinitions, clock: MonotonicClock.nanoseconds)
             var config = DemoBackendConfiguration()
             config.dataDirectory = profile.backend.dataDirectory
             config.seed = profile.backend.seed
             config.scale = profile.backend.scale
             config.port = 0
+            // The profile's preset and knobs are applied by the session when it starts (they go on its timeline).
             let b: DemoBackend
+            let registry: KnobRegistry
             do {
-                b = try DemoBackend(configuration: config, knobs: registry, progress: progress)
+                (registry, b) = try DemoBackend.assemble(config, progress: progress)
             } catch {
                 throw BuildError(description: "embedded backend (data directory \(config.dataDirectory)): \(error)")
             }

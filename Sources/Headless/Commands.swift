@@ -36,7 +36,7 @@ public enum Commands {
 
     /// The profile a run uses: the named/given file, an ad-hoc one for `--path`, or the shipped default.
     public static func resolveProfile(_ o: RunOptions, headless: Bool) throws(ProfileError) -> Profile {
-        let registry = KnobRegistry(DemoBackend.knobDefinitions, clock: MonotonicClock.nanoseconds)
+        let registry = DemoBackend.makeKnobRegistry()
         var profile: Profile
         if let name = o.profile {
             guard let path = ResourceLocator.profilePath(name) else {
@@ -130,24 +130,19 @@ public enum Commands {
     // MARK: serve
 
     public static func serve(_ o: ServeOptions) -> Int32 {
-        let registry = KnobRegistry(DemoBackend.knobDefinitions, clock: MonotonicClock.nanoseconds)
-        do {
-            if let preset = o.preset { registry.apply(preset: preset, source: "cli") }
-            try registry.set(o.knobs, source: "cli")
-        } catch {
-            writeError("dyno serve: \(error)")
-            return 2
-        }
         var config = DemoBackendConfiguration()
         config.host = o.host
         config.port = o.port
         config.dataDirectory = o.dataDirectory
         config.scale = o.scale
         if let t = o.threads { config.serverThreads = t }
+        config.preset = o.preset
+        config.knobs = o.knobs
+        config.knobSource = "cli"
         let backend: DemoBackend
         let port: Int
         do {
-            backend = try DemoBackend(configuration: config, knobs: registry, progress: { writeError($0) })
+            backend = try DemoBackend.assemble(config, progress: { writeError($0) }).backend
             port = try backend.start()
         } catch {
             writeError("dyno serve: \(error)")

@@ -8,6 +8,12 @@ public enum KnobKind: Sendable, Equatable {
     case integer(ClosedRange<Int>)
 }
 
+/// What kind of setting a knob is: an optimization (naive vs optimized, moved by presets) or a fault injected into
+/// the world around the backend (a sick dependency), which presets leave alone.
+public enum KnobGroup: String, Sendable, Equatable, CaseIterable {
+    case optimization, fault
+}
+
 /// A named, runtime-switchable setting: the data half of a knob (the backend decides what it does).
 public struct KnobDefinition: Sendable, Equatable {
     public let id: String
@@ -21,11 +27,20 @@ public struct KnobDefinition: Sendable, Equatable {
     public let key: Character?
     /// One line: what the knob changes.
     public let summary: String
+    /// Optimization (presets move it) or fault (presets leave it alone). Default: optimization.
+    public let group: KnobGroup
 
+    /// For a fault knob, `naiveValue` and `optimizedValue` are unused: pass the default for both.
     public init(id: String, kind: KnobKind, defaultValue: String, naiveValue: String, optimizedValue: String,
-                key: Character?, summary: String) {
+                key: Character?, summary: String, group: KnobGroup = .optimization) {
         self.id = id; self.kind = kind; self.defaultValue = defaultValue; self.naiveValue = naiveValue
-        self.optimizedValue = optimizedValue; self.key = key; self.summary = summary
+        self.optimizedValue = optimizedValue; self.key = key; self.summary = summary; self.group = group
+    }
+
+    /// This knob's value under `preset`; nil for a fault knob (presets don't touch faults).
+    public func value(under preset: KnobPreset) -> String? {
+        guard group == .optimization else { return nil }
+        return preset == .naive ? naiveValue : optimizedValue
     }
 
     /// Human-readable allowed values ("off|on", "1..64").
@@ -158,13 +173,17 @@ public final class KnobRegistry: Sendable {
         return applied
     }
 
-    /// Sets every knob to its value under `preset`.
+    /// The assignments `preset` stands for: every optimization knob to its naive or optimized value (faults untouched).
+    public func assignments(for preset: KnobPreset) -> [String: String] {
+        var assignments: [String: String] = [:]
+        for k in knobs { assignments[k.id] = k.definition.value(under: preset) }
+        return assignments
+    }
+
+    /// Sets every optimization knob to its value under `preset` (fault knobs keep theirs).
     @discardableResult
     public func apply(preset: KnobPreset, source: String) -> [KnobChange] {
-        var assignments: [String: String] = [:]
-        for k in knobs {
-            assignments[k.id] = preset == .naive ? k.definition.naiveValue : k.definition.optimizedValue
-        }
+        let assignments = assignments(for: preset)
         // Preset values come from the definitions themselves, so they are always allowed.
         return (try? set(assignments, source: source)) ?? []
     }

@@ -98,7 +98,7 @@ struct BackendMetricsTests {
                                      "pool_size": "1", "serving": "blocking"])
         // The API keeps working per-request while indexes are dropped in the background.
         #expect(try api.request("GET", "/api/articles?limit=3").status == 200)
-        #expect(api.backend.probe().pool?.mode == "per-request")
+        #expect(api.backend.probe().pool?.mode == .perRequest)
         let optimized = try api.request("PUT", "/debug/knobs", body: #"{"preset":"optimized"}"#)
         #expect(optimized.json?["indexes"]?["value"]?.stringValue == "on")
         #expect(api.knobs.changes.count >= 3)
@@ -115,11 +115,11 @@ struct BackendMetricsTests {
         #expect(routes["GET /api/tags"]?.requests == 1)
         #expect((routes["GET /api/articles"]?.dbQueries ?? 0) > 0)
         #expect(routes["GET /api/articles"]?.stageNanoseconds["db"] ?? 0 > 0)
-        #expect(probe.pool?.mode == "pool")
+        #expect(probe.pool?.mode == .pool)
         #expect(probe.pool?.size == 8)
         #expect((probe.pool?.acquires ?? 0) >= 2)
         #expect((probe.rssBytes ?? 0) > 0)
-        #expect(probe.serving?.model == "blocking")
+        #expect(probe.serving?.model == .blocking)
     }
 }
 
@@ -152,7 +152,7 @@ struct BackendStorageKnobTests {
         let api = try APITestBackend()
         defer { api.stop() }
         try api.knobs.set(["pool": "per-request"], source: "test")
-        #expect(api.backend.probe().pool?.mode == "per-request")
+        #expect(api.backend.probe().pool?.mode == .perRequest)
         let opened = api.backend.provider.probe.openedTotal
         for _ in 0..<3 { #expect(try api.request("GET", "/api/tags").status == 200) }
         #expect(api.backend.provider.probe.openedTotal >= opened + 3)   // a connection per request

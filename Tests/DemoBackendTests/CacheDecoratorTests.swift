@@ -144,7 +144,7 @@ final class CacheDecoratorTests {
                 cachedReads += 1
             }
         }
-        let probe = db.store.probe()
+        let probe = CacheKnob.probe(db.store)
         #expect(probe.enabled)
         #expect(probe.hits == cachedReads)
         #expect(probe.dbQueriesSaved == firstTotal)
@@ -160,8 +160,8 @@ final class CacheDecoratorTests {
             let feed = try db.measured { try db.store.articles(ArticleQuery(feedOf: 1), viewerID: 1, &$0) }
             #expect(feed.statements > 0)
         }
-        #expect(db.store.probe().hits == 0)
-        #expect(db.store.probe().entries == 0)
+        #expect(CacheKnob.probe(db.store).hits == 0)
+        #expect(CacheKnob.probe(db.store).entries == 0)
     }
 
     @Test func cacheTimeIsRecordedInTheCacheStage() throws {
@@ -174,8 +174,9 @@ final class CacheDecoratorTests {
     @Test func metricsExposeTheCounters() throws {
         let article = try newestArticle()
         for _ in 0..<3 { _ = db.call { CacheRead.article(slug: article.slug).run(db.store, &$0) } }
-        var out = ""
-        db.store.renderMetrics(&out)
+        var writer = PrometheusWriter()
+        CacheKnob.writeMetrics(db.store, to: &writer)
+        let out = writer.text
         var values: [String: Double] = [:]
         for line in out.split(separator: "\n") where !line.hasPrefix("#") {
             let parts = line.split(separator: " ")
@@ -307,11 +308,11 @@ final class CacheDecoratorTests {
         let article = try newestArticle()
         _ = db.measured { CacheRead.article(slug: article.slug).run(db.store, &$0) }
         #expect(db.measured { CacheRead.article(slug: article.slug).run(db.store, &$0) }.statements == 0)
-        #expect(db.store.probe().entries == 1)
+        #expect(CacheKnob.probe(db.store).entries == 1)
         try db.setCache("off")
         #expect(db.measured { CacheRead.article(slug: article.slug).run(db.store, &$0) }.statements > 0)
-        #expect(db.store.probe().entries == 0)
-        #expect(!db.store.probe().enabled)
+        #expect(CacheKnob.probe(db.store).entries == 0)
+        #expect(!CacheKnob.probe(db.store).enabled)
         try db.setCache("on")
         #expect(db.measured { CacheRead.article(slug: article.slug).run(db.store, &$0) }.statements > 0)
         #expect(db.measured { CacheRead.article(slug: article.slug).run(db.store, &$0) }.statements == 0)
@@ -351,7 +352,7 @@ struct CacheDecoratorConcurrencyTests {
         threads.forEach { $0.join() }
         #expect(fake.loads.load(ordering: .sequentiallyConsistent) == 1)
         #expect(answers.withLock { $0 } == Array(repeating: 0, count: k))
-        let probe = store.probe()
+        let probe = CacheKnob.probe(store)
         #expect(probe.misses == UInt64(k))
         #expect(probe.dbQueriesSaved == UInt64(k - 1))   // each waiter saved the loader's one statement
     }

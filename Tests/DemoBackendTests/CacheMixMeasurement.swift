@@ -135,7 +135,7 @@ struct CacheMixMeasurement {
         }
         func microseconds(_ ns: UInt64) -> String { String(format: "%.1f µs", Double(ns) / Double(Self.requests) / 1e3) }
         print("  time per request: pool+db off \(microseconds(off.databaseNanoseconds)), on \(microseconds(on.databaseNanoseconds)) + cache \(microseconds(on.cacheNanoseconds))")
-        let probe = onDB.store.probe()
+        let probe = CacheKnob.probe(onDB.store)
         print("  probe: hits \(probe.hits) misses \(probe.misses) hit rate \(String(format: "%.3f", probe.hitRate)) evictions \(probe.evictions) entries \(probe.entries) bytes \(probe.bytes) saved \(probe.dbQueriesSaved)")
         // The issue's bar: at least 30% fewer statements per request over the whole mix.
         #expect(allOn <= allOff * 0.7)

@@ -46,7 +46,7 @@ struct ServingKnobTests {
         #expect(inline == offloaded)
         #expect(try api.request("GET", "/api/user", token: token).status == 200)
         let probe = api.backend.probe()
-        #expect(probe.serving?.model == "offloaded")
+        #expect(probe.serving?.model == .offloaded)
         #expect(probe.serving?.workerThreads == api.backend.configuration.workerThreads)
         let metrics = try api.request("GET", "/metrics").text
         #expect(metrics.contains("dyno_worker_rejected_total 0"))

@@ -9,11 +9,11 @@ final class ConduitAPI: Sendable {
     let tokens: TokenSigner
     let metrics: BackendMetrics
     let knobs: KnobRegistry
-    /// Extra `/metrics` lines (pool gauges, knob values) supplied by the backend assembly.
-    let extraMetrics: @Sendable (inout String) -> Void
+    /// The `/metrics` lines beyond the per-route ones (each knob unit's), supplied by the backend assembly.
+    let extraMetrics: @Sendable (inout PrometheusWriter) -> Void
 
     init(store: any ConduitStore, tokens: TokenSigner, metrics: BackendMetrics, knobs: KnobRegistry,
-         extraMetrics: @escaping @Sendable (inout String) -> Void = { _ in }) {
+         extraMetrics: @escaping @Sendable (inout PrometheusWriter) -> Void = { _ in }) {
         self.store = store
         self.tokens = tokens
         self.metrics = metrics
@@ -66,8 +66,10 @@ final class ConduitAPI: Sendable {
             if !match.allowedMethods.isEmpty { throw APIError.methodNotAllowed(allowed: match.allowedMethods.joined(separator: ", ")) }
             throw APIError.notFound("route")
         case .metrics:
-            return Self.response(200, PrometheusExposition.render(metrics, extra: extraMetrics),
-                                 contentType: PrometheusExposition.contentType)
+            var out = PrometheusWriter()
+            PrometheusExposition.writeRoutes(metrics, to: &out)
+            extraMetrics(&out)
+            return Self.response(200, out.bytes, contentType: PrometheusWriter.contentType)
         case .getKnobs:
             return json(200, DebugKnobs.state(knobs), &context)
         case .putKnobs:

@@ -41,9 +41,7 @@ enum DebugKnobs {
             guard let name = preset.stringValue, let p = KnobPreset(rawValue: name) else {
                 throw APIError.badRequest(field: "preset", message: "unknown preset (expected naive|optimized)")
             }
-            for knob in registry.knobs {
-                assignments[knob.id] = p == .naive ? knob.definition.naiveValue : knob.definition.optimizedValue
-            }
+            assignments = registry.assignments(for: p)
         }
         for (id, value) in members where id != "preset" {
             switch value {

@@ -63,21 +63,6 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
     /// Whether the knob is on now.
     var knobIsOn: Bool { knob?.rawValue == onRawValue }
 
-    /// The cache's counters for the aggregator (`enabled` = knob on).
-    func probe() -> CacheProbe {
-        let s = cache.statistics
-        var probe = CacheProbe()
-        probe.enabled = knobIsOn
-        probe.hits = s.hits
-        probe.misses = s.misses
-        probe.evictions = s.evictions
-        probe.entries = s.entries
-        probe.bytes = s.bytes
-        probe.capacityBytes = s.capacityBytes
-        probe.dbQueriesSaved = s.queriesSaved
-        return probe
-    }
-
     // MARK: Users (not cached)
 
     func user(id: Int64, _ context: inout RequestContext) throws -> UserRecord? {

@@ -1,0 +1,32 @@
+import Knobs
+
+/// The machinery of the demo backend, built once from the configuration and the opened database, in dependency
+/// order: connections → SQL store → cache decorator; the worker pool; the index builder. Knob units steer these
+/// parts; the API serves requests through them. This is the backend's wiring diagram: new machinery a knob needs
+/// is added here.
+struct BackendParts: Sendable {
+    let configuration: DemoBackendConfiguration
+    let database: DatabaseFile
+    let knobs: KnobRegistry
+    let metrics: BackendMetrics
+    /// Database connections: per request or pooled (the `pool` knobs).
+    let provider: ConnectionProvider
+    /// Routes → cache decorator (the `cache` knob) → SQL store (the `query` knob) → `provider`.
+    let store: CachingConduitStore<SQLiteConduitStore>
+    /// The bounded worker pool of the `serving` knob's offloaded model.
+    let workers: WorkerPool
+    /// Creates and drops the secondary indexes live (the `indexes` knob).
+    let indexes: IndexKnobWorker
+
+    init(configuration: DemoBackendConfiguration, database: DatabaseFile, knobs: KnobRegistry) {
+        self.configuration = configuration
+        self.database = database
+        self.knobs = knobs
+        metrics = BackendMetrics()
+        provider = ConnectionProvider(databasePath: database.path, mode: PoolKnob.mode(knobs))
+        store = CachingConduitStore(base: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"]),
+                                    knob: knobs["cache"])
+        workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
+        indexes = IndexKnobWorker(databasePath: database.path, observer: metrics[.background])
+    }
+}
