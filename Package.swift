@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(name: "dyno", dependencies: ["CLI"]),
 
         // Tests (Swift Testing). TestSupport holds shared helpers (free ports, temp dirs, waiting on conditions).
-        .target(name: "TestSupport", dependencies: ["HTTP"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HTTP", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "HTTP", "Metrics", "TestSupport"]),

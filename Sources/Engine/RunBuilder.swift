@@ -25,7 +25,8 @@ public enum RunBuilder {
     }
 
     /// - Parameter progress: one line per step worth telling a user (seeding progress, the backend's URL).
-    public static func build(profile: Profile, tickSeconds: Double = 0.1,
+    /// - Parameter clock: the session's time (tests step a manual one).
+    public static func build(profile: Profile, tickSeconds: Double = 0.1, clock: any RunClock = SystemRunClock(),
                              progress: @escaping @Sendable (String) -> Void) throws -> BuiltRun {
         var backend: DemoBackend? = nil
         var knobs: KnobRegistry? = nil
@@ -62,7 +63,7 @@ public enum RunBuilder {
             let description = profile.target == .embedded
                 ? "embedded demo (http://127.0.0.1:\(target.port))" : profile.target.description
             let session = RunSession(profile: profile, driver: driver, knobs: knobs, targetDescription: description,
-                                     probe: probe, tickSeconds: tickSeconds)
+                                     probe: probe, tickSeconds: tickSeconds, clock: clock)
             return BuiltRun(session: session, backend: backend)
         } catch {
             backend?.stop()

@@ -15,7 +15,7 @@ public final class RunSession: Sendable {
 
     private let driver: LoadDriver
     private let probe: (@Sendable () -> BackendSnapshot)?
-    private let clock: @Sendable () -> UInt64
+    private let runClock: any RunClock
 
     private struct State {
         var latest: Snapshot?
@@ -42,17 +42,17 @@ public final class RunSession: Sendable {
 
     /// - Parameters:
     ///   - probe: the embedded backend's probe, read once per tick (nil for an external target).
-    ///   - clock: monotonic nanoseconds (injected for tests).
+    ///   - clock: the time ticks are taken and waited on (tests step a manual one).
     public init(profile: Profile, driver: LoadDriver, knobs: KnobRegistry?, targetDescription: String,
                 probe: (@Sendable () -> BackendSnapshot)?, tickSeconds: Double = 0.1,
-                clock: @escaping @Sendable () -> UInt64 = MonotonicClock.nanoseconds) {
+                clock: any RunClock = SystemRunClock()) {
         self.profile = profile
         self.driver = driver
         self.knobs = knobs
         self.targetDescription = targetDescription
         self.probe = probe
         self.tickSeconds = tickSeconds
-        self.clock = clock
+        self.runClock = clock
         var initial = State()
         switch profile.load {
         case .open(let stages, _): initial.currentRate = stages.first?.rate(at: 0)
@@ -187,7 +187,7 @@ public final class RunSession: Sendable {
         var lastTick = state.withLock { $0.startNanos }
         var next = lastTick + tickNanos
         while true {
-            sleepUntil(next)
+            runClock.sleep(until: next)
             let now = clock()
             next += tickNanos
             if next < now { next = now + tickNanos }   // we fell behind (suspended?): don't burst
@@ -250,13 +250,7 @@ public final class RunSession: Sendable {
         return stages.last?.rate(at: stages.last!.durationSeconds) ?? 0
     }
 
-    private func sleepUntil(_ deadline: UInt64) {
-        let now = clock()
-        guard deadline > now else { return }
-        var request = timespec(tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
+    private func clock() -> UInt64 { runClock.now() }
 
     // MARK: results
 

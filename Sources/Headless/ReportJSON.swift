@@ -99,11 +99,11 @@ enum BackendJSON {
                           "entries": c.entries, "bytes": c.bytes, "dbQueriesSaved": c.dbQueriesSaved] as [String: Any]
         }
         if let p = b.pool {
-            d["pool"] = ["mode": p.mode, "size": p.size, "inUse": p.inUse, "idle": p.idle, "waiters": p.waiters,
+            d["pool"] = ["mode": p.mode.rawValue, "size": p.size, "inUse": p.inUse, "idle": p.idle, "waiters": p.waiters,
                          "acquires": p.acquires, "timeouts": p.timeouts, "acquireTime": ReportJSON.summary(p.acquireTime)] as [String: Any]
         }
         if let s = b.serving {
-            d["serving"] = ["model": s.model, "busyRatio": s.busyRatio, "workerQueueLength": s.workerQueueLength] as [String: Any]
+            d["serving"] = ["model": s.model.rawValue, "busyRatio": s.busyRatio, "workerQueueLength": s.workerQueueLength] as [String: Any]
         }
         d["routes"] = b.routes.map { r -> [String: Any] in
             ["route": r.route, "requests": r.requests, "dbQueries": r.dbQueries, "dbQueriesPerRequest": r.queriesPerRequest,
