@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Metrics", "Knobs", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "HeadlessTests", dependencies: ["Headless", "Engine", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["CLI", "Engine"]),
+        .testTarget(name: "CLITests", dependencies: ["CLI", "Engine", "Console", "DemoBackend"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -50,9 +50,10 @@ public final class DemoBackend: Sendable {
     /// The one assembly path (`dyno serve`, embedded runs, the console, the tests): a configuration value in, the
     /// knob registry (with the configuration's preset and knobs applied) and a backend ready to `start()` out.
     /// Bad knob settings throw `KnobError` before the database is opened or seeded.
-    public static func assemble(_ configuration: DemoBackendConfiguration,
+    /// - Parameter knobs: a registry to reuse (a restarted backend keeps its knobs); default a new one.
+    public static func assemble(_ configuration: DemoBackendConfiguration, knobs existing: KnobRegistry? = nil,
                                 progress: @escaping @Sendable (String) -> Void) throws -> (knobs: KnobRegistry, backend: DemoBackend) {
-        let knobs = makeKnobRegistry()
+        let knobs = existing ?? makeKnobRegistry()
         if let preset = configuration.preset { knobs.apply(preset: preset, source: configuration.knobSource) }
         try knobs.set(configuration.knobs, source: configuration.knobSource)
         return (knobs, try DemoBackend(configuration: configuration, knobs: knobs, progress: progress))
@@ -76,8 +77,8 @@ public final class DemoBackend: Sendable {
 
     /// Opens or seeds the database (progress lines like "seeding articles 40000/100000"), reads or creates the token
     /// secret, and builds the parts, the knob units and the routes. Nothing listens until `start()`.
-    /// Prefer `assemble(_:progress:)`; this initializer is for tests that bring their own registry.
-    init(configuration: DemoBackendConfiguration, knobs: KnobRegistry,
+    /// Use `assemble(_:knobs:progress:)`.
+    private init(configuration: DemoBackendConfiguration, knobs: KnobRegistry,
          progress: @escaping @Sendable (String) -> Void) throws {
         self.configuration = configuration
         self.knobs = knobs

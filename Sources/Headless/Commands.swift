@@ -164,14 +164,30 @@ public enum Commands {
     // MARK: knobs
 
     public static func knobsListing() -> String {
-        let defs = DemoBackend.knobDefinitions
-        var rows: [[String]] = []
-        for d in defs {
-            rows.append([d.id, d.allowedDescription, d.defaultValue, d.naiveValue, d.optimizedValue,
-                         d.key.map(String.init) ?? "-", d.summary])
+        var out = ""
+        for group in KnobGroup.allCases {
+            let defs = DemoBackend.knobDefinitions.filter { $0.group == group }
+            guard !defs.isEmpty else { continue }
+            var rows: [[String]] = []
+            switch group {
+            case .optimization:
+                out += "Optimizations (the presets move these):\n"
+                for d in defs {
+                    rows.append([d.id, d.allowedDescription, d.defaultValue, d.naiveValue, d.optimizedValue,
+                                 d.key.map(String.init) ?? "-", d.summary])
+                }
+                out += SummaryTable.table(header: ["knob", "values", "default", "naive", "optimized", "key", "what it changes"],
+                                          rows: rows, leftAligned: Set(0...6))
+            case .fault:
+                out += "\nFaults (injected into the world around the backend; presets leave them alone):\n"
+                for d in defs {
+                    rows.append([d.id, d.allowedDescription, d.defaultValue, d.key.map(String.init) ?? "-", d.summary])
+                }
+                out += SummaryTable.table(header: ["knob", "values", "default", "key", "what it does"],
+                                          rows: rows, leftAligned: Set(0...4))
+            }
         }
-        return SummaryTable.table(header: ["knob", "values", "default", "naive", "optimized", "key", "what it changes"],
-                                  rows: rows, leftAligned: Set(0...6))
+        return out
             + "\nSet with --preset naive|optimized, --knob ID=VALUE, a profile, the console keys, or PUT /debug/knobs.\n"
     }
 }

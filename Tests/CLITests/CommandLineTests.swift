@@ -1,5 +1,7 @@
 import Testing
 @testable import CLI
+import Console
+import DemoBackend
 import Engine
 
 /// `dyno`'s command line: every command and option comes from `DynoCommandTable`; these check what users type.
@@ -155,5 +157,22 @@ struct CommandLineTests {
             let names = command.options.flatMap(\.names)
             #expect(Set(names).count == names.count, "\(command.name) declares a flag twice")
         }
+    }
+}
+
+/// The console's keys and the knobs' keys come from two places (Console and the knob list); a knob whose key, or
+/// the upper case that steps it back, is taken by the console could not be turned from the keyboard.
+@Suite struct KnobKeyTests {
+    @Test func noKnobKeyCollidesWithAConsoleKeyOrAnotherKnob() {
+        var seen: [Character: String] = [:]
+        for d in DemoBackend.knobDefinitions {
+            guard let key = d.key else { continue }
+            for k in Set([key, Character(key.uppercased())]) {
+                #expect(!ConsoleKeys.reserved.contains(k), "knob \(d.id): key \(k) is a console key")
+                #expect(seen[k] == nil, "knob \(d.id): key \(k) is also \(seen[k] ?? "")'s")
+                seen[k] = d.id
+            }
+        }
+        #expect(!seen.isEmpty)
     }
 }

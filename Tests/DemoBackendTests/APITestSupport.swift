@@ -25,7 +25,7 @@ final class APITestBackend {
 
     init(knobs: KnobRegistry? = nil) throws {
         directory = try TemporaryDirectory(prefix: "dyno-api-test")
-        self.knobs = knobs ?? KnobRegistry(DemoBackend.knobDefinitions, clock: { MonotonicClock.nanoseconds() })
+        self.knobs = knobs ?? DemoBackend.makeKnobRegistry()
         backend = try Self.make(directory: directory.path, knobs: self.knobs)
         port = try backend.start()
     }
@@ -35,7 +35,8 @@ final class APITestBackend {
         configuration.dataDirectory = directory
         configuration.scale = scale
         configuration.serverThreads = 2
-        return try DemoBackend(configuration: configuration, knobs: knobs, progress: { _ in })
+        configuration.knobSource = "test"
+        return try DemoBackend.assemble(configuration, knobs: knobs, progress: { _ in }).backend
     }
 
     func stop() {

@@ -51,7 +51,7 @@ func cacheTestContext(_ route: Route = .getArticle) -> RequestContext {
 
 /// A `cache` knob of its own (from the backend's definitions), starting at `value`.
 func cacheTestKnob(_ value: String) -> (registry: KnobRegistry, knob: Knob) {
-    let registry = KnobRegistry(DemoBackend.knobDefinitions, clock: { MonotonicClock.nanoseconds() })
+    let registry = DemoBackend.makeKnobRegistry()
     try! registry.set(["cache": value], source: "test")
     return (registry, registry["cache"]!)
 }
