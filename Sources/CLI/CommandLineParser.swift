@@ -7,6 +7,7 @@ public enum ParsedCommand: Sendable {
     case serve(CommandLineArguments)
     case knobs
     case screenshot(CommandLineArguments)
+    case capacity(CommandLineArguments)
 }
 
 /// Reads `dyno`'s arguments against `DynoCommandTable`: flags as `--flag value` or `--flag=value`, at most one
@@ -68,6 +69,7 @@ public enum CommandLineParser {
         case "run": return .run(parsed)
         case "serve": return .serve(parsed)
         case "knobs": return .knobs
+        case "capacity": return .capacity(parsed)
         case "screenshot":
             guard parsed.profile != nil else { throw fail("screenshot needs a PROFILE") }
             guard parsed.outFile != nil else { throw fail("screenshot needs --out FILE.svg or FILE.txt") }

@@ -31,6 +31,14 @@ public enum DynoCLI {
         case .screenshot(let a):
             return ConsoleCommands.screenshot(runOptions(a), out: a.outFile ?? "", afterSeconds: a.afterSeconds,
                                        width: a.width, height: a.height)
+        case .capacity(let a):
+            var options = CapacityCommand.Options(run: runOptions(a))
+            options.level = a.serviceLevel
+            options.startRate = a.startRate
+            options.maxRate = a.maxRate
+            options.stepSeconds = a.stepSeconds
+            options.settleSeconds = a.settleSeconds
+            return CapacityCommand.run(options)
         case .serve(let a):
             var options = Commands.ServeOptions()
             options.host = a.host

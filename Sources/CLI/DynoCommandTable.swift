@@ -6,7 +6,7 @@ import Knobs
 public enum DynoCommandTable {
     public static let version = "dyno 0.1.0"
 
-    public static let commands: [CommandSpec] = [console, run, serve, knobs, screenshot]
+    public static let commands: [CommandSpec] = [console, run, serve, knobs, screenshot, capacity]
 
     public static func command(named name: String) -> CommandSpec? {
         commands.first { $0.name == name }
@@ -169,6 +169,34 @@ public enum DynoCommandTable {
             quiet,
         ]), loadOptions],
         footer: "")
+
+    public static let capacity = CommandSpec(
+        name: "capacity", synopsis: "dyno capacity [PROFILE] [--slo p99=50ms,errors=0.1%] [options]",
+        summary: "find the highest arrival rate that meets a service level (the knee), and a pool size",
+        description: """
+        Offers PROFILE's mix as an open-model load, stepping the rate up (×2) until a step misses the service level,
+        then bisecting between the last rate that met it and the first that did not (to 5%). Each step settles,
+        then is measured on its own. Prints the rate-vs-p99 curve and the knee; against the embedded backend also
+        a pool size from Little's law (rate × DB time per request). Writes capacity.json into --report-dir.
+        Exit 0 when some rate meets the level, 1 when none does, 2 on bad input.
+        """,
+        positional: "PROFILE",
+        groups: [.init(title: "Capacity options", options: [
+            OptionSpec(["--slo"], "LEVEL", "service level: p99=D and/or errors=P% (comma-separated)",
+                       defaultText: "p99=50ms,errors=0.1%") { text, a throws(OptionValueError) in
+                do throws(ServiceLevelError) { a.serviceLevel = try ServiceLevel.parse(text) } catch { throw OptionValueError(error.message) }
+            },
+            .number("--start-rate", min: 1, help: "first rate tried, requests/s", defaultText: "50", set: { a, v in a.startRate = v }),
+            .number("--max-rate", min: 1, help: "highest rate tried, requests/s", defaultText: "100000", set: { a, v in a.maxRate = v }),
+            .duration("--step", positive: true, help: "measured time per rate", defaultText: "10s", set: { a, v in a.stepSeconds = v }),
+            .duration("--settle", help: "unmeasured time after each rate change", defaultText: "2s", set: { a, v in a.settleSeconds = v }),
+            reportDirectory, quiet,
+        ]), loadOptions],
+        footer: """
+        Examples:
+          swift run -c release dyno capacity --preset optimized --slo p99=50ms
+          swift run -c release dyno capacity --target http://127.0.0.1:8080 --path /api/tags --slo p99=20ms,errors=0%
+        """)
 
     /// Only for the overview: `help` is handled before options are read.
     static let help = CommandSpec(name: "help", synopsis: "dyno help [COMMAND]", summary: "this help, or a command's",

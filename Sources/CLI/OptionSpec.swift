@@ -22,6 +22,12 @@ public struct CommandLineArguments: Sendable {
     public var height = 48
     public var host = "127.0.0.1"
     public var port = 8080
+    /// `dyno capacity`.
+    public var serviceLevel = ServiceLevel()
+    public var startRate: Double = 50
+    public var maxRate: Double = 100_000
+    public var stepSeconds: Double = 10
+    public var settleSeconds: Double = 2
     public init() {}
 }
 

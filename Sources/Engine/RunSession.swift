@@ -127,14 +127,21 @@ public final class RunSession: Sendable {
 
     /// Open model: multiplies the current rate by `factor`; closed model: does nothing (use `adjustUsers`).
     public func adjustRate(by factor: Double) {
-        guard let rate = state.withLock({ s -> Double? in
-            guard let r = s.currentRate else { return nil }
-            s.currentRate = max(1, (r * factor).rounded())
+        guard let rate = state.withLock({ $0.currentRate }) else { return }
+        setRate(max(1, (rate * factor).rounded()), source: "key")
+    }
+
+    /// Open model: offers `perSecond` from now on, whatever the profile's schedule says; closed model: nothing.
+    public func setRate(_ perSecond: Double, source: String) {
+        let applied = state.withLock { s -> Bool in
+            guard s.currentRate != nil else { return false }
+            s.currentRate = perSecond
             s.rateOverridden = true
-            return s.currentRate
-        }) else { return }
-        driver.setRate(rate)
-        addEvent(kind: "rate", detail: "rate=\(threeDigits(rate))/s", source: "key")
+            return true
+        }
+        guard applied else { return }
+        driver.setRate(perSecond)
+        addEvent(kind: "rate", detail: "rate=\(threeDigits(perSecond))/s", source: source)
     }
 
     /// Closed model: adds `delta` users (at least 1 remains).
@@ -151,9 +158,9 @@ public final class RunSession: Sendable {
     public var currentRate: Double? { state.withLock { $0.currentRate } }
     public var currentUsers: Int? { state.withLock { $0.currentUsers } }
 
-    public func resetStatistics() {
+    public func resetStatistics(source: String = "key") {
         driver.resetStatistics()
-        addEvent(kind: "reset", detail: "statistics reset", source: "key")
+        addEvent(kind: "reset", detail: "statistics reset", source: source)
     }
 
     public func applyPreset(_ preset: KnobPreset, source: String = "key") {
