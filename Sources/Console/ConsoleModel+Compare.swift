@@ -1,3 +1,5 @@
+import Metrics
+
 /// One line of the A/B comparison: a metric's baseline (the marked window) against now.
 public struct ComparisonRow: Sendable, Equatable {
     public enum Metric: String, Sendable, CaseIterable {
@@ -7,8 +9,8 @@ public struct ComparisonRow: Sendable, Equatable {
         func value(_ s: SecondSample) -> Double? {
             switch self {
             case .rate: return s.rate
-            case .p50: return s.rate > 0 || s.p50 > 0 ? Double(s.p50) : nil
-            case .p99: return s.rate > 0 || s.p99 > 0 ? Double(s.p99) : nil
+            case .p50: return s.rate > 0 || s.latency.p50 > 0 ? Double(s.latency.p50) : nil
+            case .p99: return s.rate > 0 || s.latency.p99 > 0 ? Double(s.latency.p99) : nil
             case .errors: return s.errorRate
             case .queriesPerRequest: return s.backend?.queriesPerRequest
             }

@@ -43,17 +43,14 @@ public struct ConsoleModel: Sendable {
 
     // Derived state.
     private var rolling = RollingLatency()
-    private var accumulator: SecondAccumulator?
-    private var secondCorrected = LatencyHistogram()
-    private var secondService = LatencyHistogram()
-    private var secondRoutes: [String: LatencyHistogram] = [:]
+    private var fold = SecondFold(perRoute: true)
     /// The rolling window's union, recomputed once per completed second (or when the window changes).
     public private(set) var windowCorrected = LatencyHistogram()
     public private(set) var windowService = LatencyHistogram()
     /// Percentiles of `shownLatency`, computed when it changes (not per frame: each is a scan of the histogram).
     public private(set) var shownSummary = (corrected: LatencySummary(), service: LatencySummary())
     /// Per-route figures of the last completed second.
-    public private(set) var routeSeconds: [String: RouteSecond] = [:]
+    public var routeSeconds: [String: RouteSecond] { seconds.last?.routes ?? [:] }
     /// The backend's per-route figures of the last completed second (nil: no second yet, or no probes).
     public private(set) var serverSecond: ServerView?
 
@@ -61,28 +58,11 @@ public struct ConsoleModel: Sendable {
         self.title = title
     }
 
-    /// What a route did in one second.
-    public struct RouteSecond: Sendable, Equatable {
-        public var rate: Double
-        public var errorRate: Double
-        public var latency: LatencySummary
-    }
-
     /// The A/B baseline: the per-second samples of the window before `m` was pressed.
     public struct Mark: Sendable {
         /// The second in progress when `m` was pressed; "current" counts the seconds after it.
         public let atSecond: Int
         public let baseline: [SecondSample]
-    }
-
-    private struct SecondAccumulator: Sendable {
-        var second: Int
-        var baseElapsed: Double
-        var baseTotal: LoadCounts
-        var baseRouteTotals: [String: LoadCounts]
-        var baseBackend: BackendSnapshot?
-        var offeredSum = 0.0
-        var ticks = 0
     }
 
     // MARK: - ingest
@@ -97,83 +77,17 @@ public struct ConsoleModel: Sendable {
                 missedSnapshots += s.sequence - last.sequence - 1
             }
         }
-        let second = Self.secondIndex(of: s)
-        if let acc = accumulator, second > acc.second, let end = latest {
-            finish(acc, end: end)
-            accumulator = SecondAccumulator(
-                second: second, baseElapsed: end.elapsedSeconds, baseTotal: end.load.total,
-                baseRouteTotals: Self.routeTotals(end), baseBackend: end.backend)
-        }
-        if accumulator == nil {
-            // First sight of the run: its base is this snapshot minus its own interval.
-            var base = LoadCounts()
-            base = s.load.total.since(s.load.interval)
-            var routes: [String: LoadCounts] = [:]
-            for r in s.routes { routes[r.name] = r.total.since(r.interval) }
-            accumulator = SecondAccumulator(
-                second: second, baseElapsed: s.elapsedSeconds - s.intervalSeconds, baseTotal: base,
-                baseRouteTotals: routes, baseBackend: s.backend)
-        }
-        accumulator!.offeredSum += s.load.offeredRate
-        accumulator!.ticks += 1
-        secondCorrected.merge(s.load.latencyInterval)
-        secondService.merge(s.load.serviceInterval)
-        for r in s.routes where !r.latencyInterval.isEmpty {
-            secondRoutes[r.name, default: LatencyHistogram()].merge(r.latencyInterval)
-        }
+        if let sample = fold.add(s) { finish(sample) }
         latest = s
         if windowMode == .wholeRun { refreshShownSummary() }
         if flash != nil, s.elapsedSeconds >= flashUntil { flash = nil }
     }
 
-    /// The second a snapshot's interval belongs to (by the interval's midpoint).
-    static func secondIndex(of s: Snapshot) -> Int {
-        Int((s.elapsedSeconds - s.intervalSeconds / 2).rounded(.down))
-    }
-
-    static func routeTotals(_ s: Snapshot) -> [String: LoadCounts] {
-        var d: [String: LoadCounts] = [:]
-        for r in s.routes { d[r.name] = r.total }
-        return d
-    }
-
-    private mutating func finish(_ acc: SecondAccumulator, end: Snapshot) {
-        let dt = max(end.elapsedSeconds - acc.baseElapsed, 0.001)
-        let d = end.load.total.since(acc.baseTotal)
-        var sample = SecondSample(second: acc.second)
-        sample.rate = Double(d.completed) / dt
-        sample.offered = acc.ticks > 0 ? acc.offeredSum / Double(acc.ticks) : 0
-        sample.p50 = secondCorrected.percentile(50)
-        sample.p99 = secondCorrected.percentile(99)
-        sample.errorsPerSecond = Double(d.errors) / dt
-        sample.errorRate = d.finished == 0 ? 0 : Double(d.errors) / Double(d.finished)
-        for (status, n) in d.statusCounts where (100...599).contains(status) {
-            sample.statusPerSecond[status / 100 - 1] += Double(n) / dt
-        }
-        for (i, kind) in TransportErrorKind.allCases.enumerated() {
-            sample.transportPerSecond[i] = Double(d.transportErrors[kind] ?? 0) / dt
-        }
-        if let backend = end.backend {
-            sample.backend = BackendRates(from: acc.baseBackend, to: backend, seconds: dt)
-            serverSecond = ServerView(from: acc.baseBackend, to: backend, seconds: dt)
-        } else {
-            serverSecond = nil
-        }
+    /// Keeps a completed second: its sample, its latency in the rolling window, its server view.
+    private mutating func finish(_ sample: SecondSample) {
         seconds.append(sample)
-
-        var routes: [String: RouteSecond] = [:]
-        for r in end.routes {
-            let rd = r.total.since(acc.baseRouteTotals[r.name] ?? LoadCounts())
-            let hist = secondRoutes[r.name]
-            routes[r.name] = RouteSecond(
-                rate: Double(rd.completed) / dt,
-                errorRate: rd.finished == 0 ? 0 : Double(rd.errors) / Double(rd.finished),
-                latency: hist?.onePassSummary ?? LatencySummary())
-        }
-        routeSeconds = routes
-        for key in secondRoutes.keys { secondRoutes[key]!.reset() }
-
-        rolling.push(corrected: &secondCorrected, service: &secondService)
+        serverSecond = sample.backend.map { ServerView(work: $0.routes, seconds: $0.seconds) }
+        rolling.push(corrected: &fold.completedCorrected, service: &fold.completedService)
         recomputeWindow()
     }
 
@@ -185,18 +99,15 @@ public struct ConsoleModel: Sendable {
     /// Recomputes `shownSummary` (after the window, its mode or the run's totals changed).
     mutating func refreshShownSummary() {
         let (c, s) = shownLatency
-        shownSummary = (c.onePassSummary, s.onePassSummary)
+        shownSummary = (c.summary, s.summary)
     }
 
     /// Forgets everything derived from snapshots (after a statistics reset or a new run); view state stays.
     public mutating func clearDerived() {
         seconds.removeAll()
         rolling.removeAll()
-        accumulator = nil
-        secondCorrected.reset(); secondService.reset()
-        secondRoutes.removeAll()
+        fold = SecondFold(perRoute: true)
         windowCorrected = LatencyHistogram(); windowService = LatencyHistogram()
-        routeSeconds = [:]
         serverSecond = nil
         mark = nil
         latest = nil
@@ -250,7 +161,7 @@ public struct ConsoleModel: Sendable {
         let n = windowMode == .rolling ? windowSeconds : all.count
         let baseline = Array(all.suffix(n))
         // The second in progress mixes before and after: "current" starts with the next one.
-        mark = Mark(atSecond: accumulator?.second ?? (all.last?.second ?? -1), baseline: baseline)
+        mark = Mark(atSecond: fold.secondInProgress ?? (all.last?.second ?? -1), baseline: baseline)
         setFlash(baseline.isEmpty ? "mark set (no baseline seconds yet)" : "mark set: baseline = last \(baseline.count)s")
     }
 }

@@ -14,9 +14,9 @@ enum OverTimePanel {
         let first = samples[0].second
         let (rates, perColumn) = Charts.downsample(samples, columns: r.width, firstIndex: first) { mean($0.map(\.rate)) }
         let (offered, _) = Charts.downsample(samples, columns: r.width, firstIndex: first) { mean($0.map(\.offered)) }
-        let (p50s, _) = Charts.downsample(samples, columns: r.width, firstIndex: first) { mean($0.map { Double($0.p50) }) }
+        let (p50s, _) = Charts.downsample(samples, columns: r.width, firstIndex: first) { mean($0.map { Double($0.latency.p50) }) }
         // p99 of a column: the worst second in it (a mean of p99s would hide the spike the chart is for).
-        let (p99s, _) = Charts.downsample(samples, columns: r.width, firstIndex: first) { Double($0.map(\.p99).max() ?? 0) }
+        let (p99s, _) = Charts.downsample(samples, columns: r.width, firstIndex: first) { Double($0.map(\.latency.p99).max() ?? 0) }
 
         let rateRows = (r.height - 3) / 2
         let latencyRows = r.height - 3 - rateRows
@@ -37,9 +37,9 @@ enum OverTimePanel {
         // Latency legend and chart: p99 bars with the p50 part in green.
         let legendRow = 1 + rateRows
         canvas.put("p50 ", in: r, row: legendRow, style: .good)
-        canvas.put(Text.duration(nanoseconds: newest.p50), in: r, row: legendRow, column: 4, style: Style(.good, bold: true))
+        canvas.put(Text.duration(nanoseconds: newest.latency.p50), in: r, row: legendRow, column: 4, style: Style(.good, bold: true))
         canvas.put("p99 ", in: r, row: legendRow, column: 12, style: Style(.warning))
-        canvas.put(Text.duration(nanoseconds: newest.p99), in: r, row: legendRow, column: 16, style: Style(.warning, bold: true))
+        canvas.put(Text.duration(nanoseconds: newest.latency.p99), in: r, row: legendRow, column: 16, style: Style(.warning, bold: true))
         if r.width > 40 {
             let top = "top " + Text.duration(seconds: (p99s.max() ?? 0) / 1e9)
             canvas.put(top, x: r.maxX - top.count, y: r.y + legendRow, style: .muted)

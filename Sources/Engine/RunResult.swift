@@ -1,78 +1,5 @@
 import Metrics
 
-/// One second of a run, for time-series charts and report.json.
-public struct SecondSample: Sendable, Codable, Equatable {
-    public var t: Double
-    public var offeredRate: Double
-    public var achievedRate: Double
-    public var errors: UInt64
-    public var inFlight: Int
-    public var p50: UInt64
-    public var p90: UInt64
-    public var p99: UInt64
-    public var max: UInt64
-    /// Service-time p99 (uncorrected), to show coordinated omission at a glance.
-    public var serviceP99: UInt64
-    public var cacheHitRate: Double?
-    public var poolInUse: Int?
-    public var rssBytes: UInt64?
-    public var dbQueriesPerRequest: Double?
-}
-
-/// Folds per-tick snapshots into per-second samples (constant work per tick, memory grows one row per second).
-struct SecondAccumulator {
-    private var second: Int = 0
-    private var latency = LatencyHistogram()
-    private var service = LatencyHistogram()
-    private var offered: Double = 0
-    private var achieved: Double = 0
-    private var seconds: Double = 0
-    private var errors: UInt64 = 0
-    private var lastSnapshot: Snapshot?
-    private var backendAtStart: BackendSnapshot?
-    private(set) var samples: [SecondSample] = []
-
-    mutating func add(_ s: Snapshot) {
-        let index = Int(s.elapsedSeconds.rounded(.down))
-        if index != second, seconds > 0 { flush() }
-        if seconds == 0 { backendAtStart = lastSnapshot?.backend ?? s.backend }
-        second = index
-        latency.merge(s.load.latencyInterval)
-        service.merge(s.load.serviceInterval)
-        offered += s.load.offeredRate * s.intervalSeconds
-        achieved += s.load.achievedRate * s.intervalSeconds
-        seconds += s.intervalSeconds
-        errors += s.load.interval.errors
-        lastSnapshot = s
-    }
-
-    mutating func finish() { if seconds > 0 { flush() } }
-
-    private mutating func flush() {
-        guard let last = lastSnapshot else { return }
-        var row = SecondSample(
-            t: Double(second + 1), offeredRate: offered / seconds, achievedRate: achieved / seconds, errors: errors,
-            inFlight: last.load.inFlight, p50: latency.percentile(50), p90: latency.percentile(90),
-            p99: latency.percentile(99), max: latency.maxNanoseconds, serviceP99: service.percentile(99))
-        if let b = last.backend {
-            row.cacheHitRate = b.cache.flatMap { now in
-                let before = backendAtStart?.cache ?? CacheProbe()
-                let h = now.hits &- before.hits, m = now.misses &- before.misses
-                return h + m == 0 ? nil : Double(h) / Double(h + m)
-            }
-            row.poolInUse = b.pool?.inUse
-            row.rssBytes = b.rssBytes
-            let q = b.routes.reduce(UInt64(0)) { $0 + $1.dbQueries }, r = b.routes.reduce(UInt64(0)) { $0 + $1.requests }
-            let q0 = backendAtStart?.routes.reduce(UInt64(0)) { $0 + $1.dbQueries } ?? 0
-            let r0 = backendAtStart?.routes.reduce(UInt64(0)) { $0 + $1.requests } ?? 0
-            if r > r0 { row.dbQueriesPerRequest = Double(q &- q0) / Double(r - r0) }
-        }
-        samples.append(row)
-        latency.reset(); service.reset()
-        offered = 0; achieved = 0; seconds = 0; errors = 0
-    }
-}
-
 /// The outcome of a threshold check.
 public struct ThresholdOutcome: Sendable, Codable, Equatable {
     /// "p99", "errorRate", ...
@@ -91,6 +18,7 @@ public struct RunResult: Sendable {
     public var warmupSeconds: Double
     public var measuredSeconds: Double
     public var final: Snapshot            // totals are over the measured part
+    /// One row per measured second (`SecondFold`'s rule), the last one partial.
     public var samples: [SecondSample]
     public var events: [TimelineEvent]
     public var knobValues: [String: String]

@@ -20,7 +20,9 @@ public final class RunSession: Sendable {
     private struct State {
         var latest: Snapshot?
         var events: [TimelineEvent] = []
-        var seconds = SecondAccumulator()
+        /// The measured part of the run, folded per second (warm-up left out).
+        var seconds = SecondFold()
+        var samples: [SecondSample] = []
         var paused = false
         var phase: RunPhase = .starting
         var finished = false
@@ -230,7 +232,14 @@ public final class RunSession: Sendable {
                 let snap = Snapshot(sequence: s.sequence, elapsedSeconds: elapsed, intervalSeconds: Double(now - lastTick) / 1e9,
                                     phase: done ? .finished : currentPhase, paused: s.paused, load: load, routes: routes,
                                     backend: backend, events: s.events)
-                if currentPhase == .measuring { s.seconds.add(snap) }
+                if currentPhase == .measuring {
+                    // The tick that ended the warm-up reset the statistics: it is where measuring starts from.
+                    if phase == .warmup {
+                        s.seconds.begin(at: snap)
+                    } else if let second = s.seconds.add(snap) {
+                        s.samples.append(second)
+                    }
+                }
                 s.latest = snap
                 return (snap, s.observers)
             }
@@ -240,7 +249,7 @@ public final class RunSession: Sendable {
         }
         driver.stop()
         state.withLock { s in
-            s.seconds.finish()
+            if let last = s.seconds.finish() { s.samples.append(last) }
             s.finished = true
         }
         finishedCondition.lock()
@@ -268,13 +277,13 @@ public final class RunSession: Sendable {
             let final = s.latest ?? Snapshot()
             let end = s.finished ? (s.latest.map { s.startNanos + UInt64($0.elapsedSeconds * 1e9) } ?? now) : now
             let measured = s.phase == .warmup || s.measuringStartNanos == 0 ? 0 : Double(end - s.measuringStartNanos) / 1e9
-            var seconds = s.seconds
-            seconds.finish()
+            var seconds = s.seconds, samples = s.samples
+            if let last = seconds.finish() { samples.append(last) }
             let achieved = measured > 0 ? Double(final.load.total.completed) / measured : 0
             return RunResult(
                 profile: profile, targetDescription: targetDescription, startedAt: s.startedAt,
                 warmupSeconds: profile.warmupSeconds, measuredSeconds: measured, final: final,
-                samples: seconds.samples, events: s.events, knobValues: knobs?.values ?? [:],
+                samples: samples, events: s.events, knobValues: knobs?.values ?? [:],
                 thresholds: evaluateThresholds(profile.thresholds, load: final.load, achievedRate: achieved))
         }
     }

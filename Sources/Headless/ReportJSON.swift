@@ -75,16 +75,18 @@ public enum ReportJSON {
         }
     }
 
+    /// One row of "timeSeries": the second that ends at `t` (seconds since the run started), binned by
+    /// `SecondFold`'s rule like the console's charts. Backend fields appear when the backend has that probe.
     static func sample(_ s: SecondSample) -> [String: Any] {
         var row: [String: Any] = [
-            "t": s.t, "offeredRate": s.offeredRate, "achievedRate": s.achievedRate, "errors": s.errors,
-            "inFlight": s.inFlight, "p50": ms(s.p50), "p90": ms(s.p90), "p99": ms(s.p99), "max": ms(s.max),
-            "serviceP99": ms(s.serviceP99),
+            "t": Double(s.second + 1), "offeredRate": s.offered, "achievedRate": s.rate, "errors": s.errors,
+            "inFlight": s.inFlight, "p50": ms(s.latency.p50), "p90": ms(s.latency.p90), "p99": ms(s.latency.p99),
+            "max": ms(s.latency.max), "serviceP99": ms(s.service.p99),
         ]
-        if let v = s.cacheHitRate { row["cacheHitRate"] = v }
-        if let v = s.poolInUse { row["poolInUse"] = v }
-        if let v = s.rssBytes { row["rssBytes"] = v }
-        if let v = s.dbQueriesPerRequest { row["dbQueriesPerRequest"] = v }
+        if let v = s.backend?.cacheHitRate { row["cacheHitRate"] = v }
+        if let v = s.backend?.poolInUse { row["poolInUse"] = v }
+        if let v = s.backend?.rssBytes { row["rssBytes"] = v }
+        if let v = s.backend?.queriesPerRequest { row["dbQueriesPerRequest"] = v }
         return row
     }
 }

@@ -119,3 +119,28 @@ import Foundation
         #expect(s.count == 3)
     }
 }
+
+@Suite("One-pass latency summary")
+struct OnePassSummaryTests {
+    /// The summary in one pass gives what `percentile(_:)` gives for each figure.
+    func expectMatchesPercentiles(_ h: LatencyHistogram) {
+        let s = h.summary
+        #expect(s.count == h.count && s.min == h.minNanoseconds && s.max == h.maxNanoseconds && s.mean == h.meanNanoseconds)
+        #expect([s.p50, s.p90, s.p95, s.p99, s.p999] == [50, 90, 95, 99, 99.9].map { h.percentile($0) })
+    }
+
+    @Test func matchesPercentileForEachFigure() {
+        var h = LatencyHistogram()
+        #expect(h.summary == LatencySummary())
+        var state: UInt64 = 42
+        for _ in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            h.record(nanoseconds: 1_000 + (state >> 40) % 50_000_000)
+        }
+        h.record(nanoseconds: 61_000_000_000)   // clamped into the top bucket
+        expectMatchesPercentiles(h)
+        var one = LatencyHistogram()
+        one.record(nanoseconds: 1_234_567)
+        expectMatchesPercentiles(one)
+    }
+}
