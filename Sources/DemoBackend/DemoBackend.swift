@@ -85,7 +85,11 @@ public final class DemoBackend: Sendable {
         let directory = DataDirectory(path: configuration.dataDirectory)
         database = try directory.openOrSeed(seed: configuration.seed, scale: configuration.scale,
                                             hashPassword: PasswordHasher.hash,
-                                            progress: { p in progress("seeding \(p.phase) \(p.done)/\(p.total)") })
+                                            progress: { p in
+                                                progress(p.phase == "migrate"
+                                                    ? (p.done == 0 ? "migrating \(directory.databasePath) to schema \(Schema.version) (maintained counts)" : "migrated")
+                                                    : "seeding \(p.phase) \(p.done)/\(p.total)")
+                                            })
         if database.seededNow, let duration = database.seedingDuration {
             progress("seeded \(database.counts) in \(duration)")
         }

@@ -14,7 +14,7 @@ extension SQLiteConduitStore {
         try context.withConnection(provider) { db in
             do {
                 let f = Self.filter(of: query)
-                let total = try Self.matchingCount(query, f, db)
+                let total = try Self.matchingCount(query, f, counts, db)
 
                 let page = try db.prepare(Self.pageIDsSQL[f.rawValue])
                 try Self.bindFilters(page, query, slug: nil, viewerID: viewerID)
@@ -24,7 +24,7 @@ extension SQLiteConduitStore {
                 var articles: [Article] = []
                 articles.reserveCapacity(ids.count)
                 for id in ids {
-                    if let article = try Self.articleOneByOne(id: id, viewerID: viewerID, db) { articles.append(article) }
+                    if let article = try Self.articleOneByOne(id: id, viewerID: viewerID, counts, db) { articles.append(article) }
                 }
                 return ArticlePage(articles: articles, articlesCount: total)
             }
@@ -32,7 +32,8 @@ extension SQLiteConduitStore {
     }
 
     /// One article (list form: no body) assembled from one query per piece.
-    private static func articleOneByOne(id: Int64, viewerID: Int64?, _ db: SQLiteConnection) throws -> Article? {
+    private static func articleOneByOne(id: Int64, viewerID: Int64?, _ counts: CountsMode,
+                                        _ db: SQLiteConnection) throws -> Article? {
         let row = try db.prepare("SELECT slug, title, description, author_id, created_at, updated_at FROM articles WHERE id = ?1")
         try row.bind(.int(id), at: 1)
         guard var article = try row.firstRow({
@@ -42,7 +43,8 @@ extension SQLiteConduitStore {
         }) else { return nil }
         article.author = try profileOneByOne(id: article.author.id, viewerID: viewerID, db)
 
-        let favorites = try db.prepare("SELECT count(*) FROM favorites WHERE article_id = ?1")
+        let favorites = try db.prepare(counts == .maintained
+            ? "SELECT favorites_count FROM articles WHERE id = ?1" : "SELECT count(*) FROM favorites WHERE article_id = ?1")
         try favorites.bind(.int(id), at: 1)
         article.favoritesCount = try favorites.firstRow { $0.int(0) } ?? 0
 

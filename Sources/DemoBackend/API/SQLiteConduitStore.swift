@@ -6,8 +6,15 @@ import Knobs
 /// as correlated subqueries of the same statement), one for the tags of the page's ids — inside one read
 /// transaction (one WAL read lock for all of them; FACTS.md: 2.7× cheaper than autocommit per statement).
 ///
+/// Pages come out of an index in order, so a top-20 page costs the same at 2,000 articles as at 100,000: the newest
+/// articles overall or by one author walk `(created_at, id)` / `(author_id, created_at, id)` backwards; a tag's or a
+/// user's favorites walk the link table's `(tag_id, article_id)` / `(user_id, article_id)` backwards — by article id,
+/// which is the same order because `created_at` never decreases as ids grow (`createArticle` keeps it so).
+///
 /// The `query` knob's naive setting, "n+1", switches the list reads (article pages, comments) to one small query per
-/// row and per field instead — see `SQLiteConduitStore+NPlusOne.swift`.
+/// row and per field instead — see `SQLiteConduitStore+NPlusOne.swift`. The `counts` knob chooses whether
+/// `articlesCount`, `favoritesCount` and the tag list's popularity order are counted per request ("computed") or read
+/// from the counters the triggers keep ("maintained", see `MaintainedCounts`).
 struct SQLiteConduitStore: ConduitStore {
     let provider: ConnectionProvider
     /// Wall-clock unix milliseconds for created/updated stamps (injectable for tests).
@@ -16,21 +23,36 @@ struct SQLiteConduitStore: ConduitStore {
     let queryKnob: Knob?
     /// `queryKnob.rawValue` meaning "n+1" (its index among the choices), so the per-request check is one atomic load.
     private let nPlusOneRawValue: Int
+    /// The `counts` knob (nil: always maintained).
+    let countsKnob: Knob?
+    /// `countsKnob.rawValue` meaning "computed".
+    private let computedRawValue: Int
 
-    init(provider: ConnectionProvider, queryKnob: Knob? = nil,
+    init(provider: ConnectionProvider, queryKnob: Knob? = nil, countsKnob: Knob? = nil,
          now: @escaping @Sendable () -> Int64 = SQLiteConduitStore.wallClockMilliseconds) {
         self.provider = provider
         self.now = now
         self.queryKnob = queryKnob
-        if case .choice(let values)? = queryKnob?.definition.kind, let index = values.firstIndex(of: "n+1") {
-            nPlusOneRawValue = index
-        } else {
-            nPlusOneRawValue = -1
-        }
+        self.countsKnob = countsKnob
+        nPlusOneRawValue = Self.rawValue(of: "n+1", in: queryKnob)
+        computedRawValue = Self.rawValue(of: "computed", in: countsKnob)
+    }
+
+    private static func rawValue(of value: String, in knob: Knob?) -> Int {
+        if case .choice(let values)? = knob?.definition.kind, let index = values.firstIndex(of: value) { return index }
+        return -1
     }
 
     /// True when the `query` knob says "n+1".
     var usesNPlusOne: Bool { queryKnob.map { $0.rawValue == nPlusOneRawValue } ?? false }
+
+    /// How this request reads counts (one relaxed atomic load of the `counts` knob).
+    var counts: CountsMode { countsKnob.map { $0.rawValue == computedRawValue } == true ? .computed : .maintained }
+
+    /// The `counts` knob's two settings; the raw value indexes the per-mode SQL tables.
+    enum CountsMode: Int, CaseIterable {
+        case computed, maintained
+    }
 
     static func wallClockMilliseconds() -> Int64 {
         var ts = timespec()
@@ -179,30 +201,62 @@ struct SQLiteConduitStore: ConduitStore {
         return conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
     }
 
-    /// The page query is a "late row lookup": the inner select finds the page's ids (sorting only ids and dates of
-    /// the matching rows), and only those ≤ limit rows get the author join and the per-row subqueries. Computing the
-    /// subqueries before the sort would run them for every match (12,000 rows for a popular tag at scale 1).
-    private static let pageSQL: [String] = (0..<32).map { bits in
-        let f = Filter(rawValue: bits)
-        return """
-            SELECT a.id, a.slug, a.title, a.description, \(f.contains(.slug) ? "a.body" : "NULL"), a.created_at, a.updated_at,
-                u.id, u.username, u.bio, u.image,
-                (SELECT count(*) FROM favorites WHERE article_id = a.id),
-                EXISTS(SELECT 1 FROM favorites WHERE user_id = ?1 AND article_id = a.id),
-                EXISTS(SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = a.author_id)
-            FROM (SELECT a.id FROM articles a\(whereClause(f)) ORDER BY a.created_at DESC, a.id DESC LIMIT ?7 OFFSET ?8) page
-            JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id
-            ORDER BY a.created_at DESC, a.id DESC
-            """
+    /// The page's ids, newest first, read through an index in order (see the type's comment): a tag's or a user's
+    /// favorites come straight from the link table by article id, so nothing sorts the tens of thousands of articles
+    /// of a popular tag to find the newest 20.
+    static func orderedPageIDsSQL(_ f: Filter) -> String {
+        if f == .tag {
+            return "SELECT article_id AS id FROM article_tags WHERE tag_id = (SELECT id FROM tags WHERE name = ?2) ORDER BY article_id DESC LIMIT ?7 OFFSET ?8"
+        }
+        if f == .favorited {
+            return "SELECT article_id AS id FROM favorites WHERE user_id = (SELECT id FROM users WHERE username = ?4) ORDER BY article_id DESC LIMIT ?7 OFFSET ?8"
+        }
+        return "SELECT a.id FROM articles a\(whereClause(f)) ORDER BY a.created_at DESC, a.id DESC LIMIT ?7 OFFSET ?8"
     }
 
-    /// Counts. With only a tag (or only a favorited-by) filter the link table alone answers (a covering index or
+    /// The page query is a "late row lookup": the inner select finds the page's ids, and only those ≤ limit rows get
+    /// the author join and the per-row subqueries. Indexed by `CountsMode` then filter bits.
+    static let pageSQL: [[String]] = CountsMode.allCases.map { mode in
+        (0..<32).map { bits in
+            let f = Filter(rawValue: bits)
+            let favoritesCount = mode == .maintained ? "a.favorites_count" : "(SELECT count(*) FROM favorites WHERE article_id = a.id)"
+            return """
+                SELECT a.id, a.slug, a.title, a.description, \(f.contains(.slug) ? "a.body" : "NULL"), a.created_at, a.updated_at,
+                    u.id, u.username, u.bio, u.image,
+                    \(favoritesCount),
+                    EXISTS(SELECT 1 FROM favorites WHERE user_id = ?1 AND article_id = a.id),
+                    EXISTS(SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = a.author_id)
+                FROM (\(orderedPageIDsSQL(f))) page
+                JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id
+                ORDER BY a.created_at DESC, a.id DESC
+                """
+        }
+    }
+
+    /// `articlesCount`, indexed by `CountsMode` then filter bits.
+    ///
+    /// Computed: with only a tag (or only a favorited-by) filter the link table alone answers (a covering index or
     /// primary-key range; foreign keys guarantee every link has its article), instead of looking up each article.
-    static let countSQL: [String] = (0..<32).map { bits in
-        let f = Filter(rawValue: bits)
-        if f == .tag { return "SELECT count(*) FROM article_tags WHERE tag_id = (SELECT id FROM tags WHERE name = ?2)" }
-        if f == .favorited { return "SELECT count(*) FROM favorites WHERE user_id = (SELECT id FROM users WHERE username = ?4)" }
-        return "SELECT count(*) FROM articles a" + whereClause(f)
+    /// Maintained: one counter row for no filter and for each single filter (a feed sums its followees' counters);
+    /// combinations of filters (rare: no Conduit client sends them) are still counted.
+    static let countSQL: [[String]] = CountsMode.allCases.map { mode in
+        (0..<32).map { bits in
+            let f = Filter(rawValue: bits)
+            if mode == .maintained {
+                switch f {
+                case []: return "SELECT value FROM counters WHERE name = 'articles'"
+                case .tag: return "SELECT coalesce((SELECT article_count FROM tags WHERE name = ?2), 0)"
+                case .author: return "SELECT coalesce((SELECT article_count FROM users WHERE username = ?3), 0)"
+                case .favorited: return "SELECT coalesce((SELECT favorite_count FROM users WHERE username = ?4), 0)"
+                case .feed:
+                    return "SELECT coalesce(sum(u.article_count), 0) FROM follows f JOIN users u ON u.id = f.followee_id WHERE f.follower_id = ?5"
+                default: break
+                }
+            }
+            if f == .tag { return "SELECT count(*) FROM article_tags WHERE tag_id = (SELECT id FROM tags WHERE name = ?2)" }
+            if f == .favorited { return "SELECT count(*) FROM favorites WHERE user_id = (SELECT id FROM users WHERE username = ?4)" }
+            return "SELECT count(*) FROM articles a" + whereClause(f)
+        }
     }
 
     private static let tagsOfArticlesSQL = """
@@ -241,9 +295,9 @@ struct SQLiteConduitStore: ConduitStore {
         return try context.withConnection(provider) { db in
             try db.read {
                 let f = Self.filter(of: query)
-                let total = try Self.matchingCount(query, f, db)
+                let total = try Self.matchingCount(query, f, counts, db)
 
-                let page = try db.prepare(Self.pageSQL[f.rawValue])
+                let page = try db.prepare(Self.pageSQL[counts.rawValue][f.rawValue])
                 try Self.bindFilters(page, query, slug: nil, viewerID: viewerID)
                 try page.bind(.integer(query.limit), at: 7)
                 try page.bind(.integer(query.offset), at: 8)
@@ -257,8 +311,9 @@ struct SQLiteConduitStore: ConduitStore {
     /// Count SQL has no ?1 (viewer) and numbered parameters only for its filters: SQLite numbers parameters by the
     /// highest ?N present, so binding beyond that is a range error. Bind each filter only if present.
     /// `articlesCount`: how many articles match the query's filters (the same statement for both query strategies).
-    static func matchingCount(_ query: ArticleQuery, _ filter: Filter, _ db: SQLiteConnection) throws -> Int64 {
-        let count = try db.prepare(countSQL[filter.rawValue])
+    static func matchingCount(_ query: ArticleQuery, _ filter: Filter, _ mode: CountsMode,
+                              _ db: SQLiteConnection) throws -> Int64 {
+        let count = try db.prepare(countSQL[mode.rawValue][filter.rawValue])
         // The count statement references only some parameters; bind only those it has.
         try bindCountFilters(count, query)
         return try count.firstRow { $0.int(0) } ?? 0
@@ -292,11 +347,16 @@ struct SQLiteConduitStore: ConduitStore {
     }
 
     func article(slug: String, viewerID: Int64?, _ context: inout RequestContext) throws -> Article {
-        try context.withConnection(provider) { db in try db.read { try Self.article(slug: slug, viewerID: viewerID, db) } }
+        let counts = self.counts
+        return try context.withConnection(provider) { db in
+            try db.read { try Self.article(slug: slug, viewerID: viewerID, counts: counts, db) }
+        }
     }
 
-    private static func article(slug: String, viewerID: Int64?, _ db: SQLiteConnection) throws -> Article {
-        let s = try db.prepare(pageSQL[Filter.slug.rawValue])
+    /// Inside a write, the counters are exact too (triggers ran in this transaction): writes read them.
+    private static func article(slug: String, viewerID: Int64?, counts: CountsMode = .maintained,
+                                _ db: SQLiteConnection) throws -> Article {
+        let s = try db.prepare(pageSQL[counts.rawValue][Filter.slug.rawValue])
         try bindFilters(s, ArticleQuery(), slug: slug, viewerID: viewerID)
         try s.bind(.int(1), at: 7)
         try s.bind(.int(0), at: 8)
@@ -319,8 +379,12 @@ struct SQLiteConduitStore: ConduitStore {
         return try context.withConnection(provider) { db in
             try db.transaction {
                 // The slug carries the id (unique by construction); inside BEGIN IMMEDIATE nobody else can take it.
-                let next = try db.prepare("SELECT coalesce(max(id), 0) + 1 FROM articles")
-                let id = try next.firstRow { $0.int(0) } ?? 1
+                // created_at never goes below the newest article's (a clock stepping back): pages read newest-first
+                // by id (the link tables' order) and by created_at (the articles' indexes) must agree.
+                let newest = try db.prepare("SELECT id, created_at FROM articles ORDER BY id DESC LIMIT 1")
+                let (last, lastCreated) = try newest.firstRow { ($0.int(0), $0.int(1)) } ?? (0, Int64.min)
+                let id = last + 1
+                let created = max(stamp, lastCreated)
                 let slug = Slug.make(title: article.title, id: id)
                 let insert = try db.prepare("""
                     INSERT INTO articles (id, slug, title, description, body, author_id, created_at, updated_at)
@@ -332,7 +396,7 @@ struct SQLiteConduitStore: ConduitStore {
                 try insert.bind(.text(article.description), at: 4)
                 try insert.bind(.text(article.body), at: 5)
                 try insert.bind(.int(authorID), at: 6)
-                try insert.bind(.int(stamp), at: 7)
+                try insert.bind(.int(created), at: 7)
                 try insert.run()
                 try Self.setTags(article.tagList, articleID: id, db)
                 return try Self.article(slug: slug, viewerID: authorID, db)
@@ -482,14 +546,23 @@ struct SQLiteConduitStore: ConduitStore {
     /// The spec says "all tags": with 500+ tags we return them all (no paging in spec 1.1.0), most used first, so a
     /// client showing the first N shows the popular ones. Counting usage is an aggregate over all of `article_tags`
     /// (≈350,000 rows at scale 1; ≈75 ms per request measured on this box): the honest cost of this endpoint, and what the `cache` knob is for.
+    ///
+    /// With maintained counts the popularity is a column: `idx_tags_popularity` yields the tags in order.
     func tags(_ context: inout RequestContext) throws -> [String] {
-        try context.withConnection(provider) { db in
-            let s = try db.prepare("""
+        let sql = Self.tagsSQL[counts.rawValue]
+        return try context.withConnection(provider) { db in try db.prepare(sql).rows { $0.text(0) } }
+    }
+
+    static let tagsSQL: [String] = CountsMode.allCases.map { mode in
+        switch mode {
+        case .computed:
+            return """
                 SELECT t.name FROM tags t
                 LEFT JOIN (SELECT tag_id, count(*) AS uses FROM article_tags GROUP BY tag_id) c ON c.tag_id = t.id
                 ORDER BY coalesce(c.uses, 0) DESC, t.name
-                """)
-            return try s.rows { $0.text(0) }
+                """
+        case .maintained:
+            return "SELECT name FROM tags ORDER BY article_count DESC, name"
         }
     }
 }

@@ -11,7 +11,7 @@ struct BackendParts: Sendable {
     let metrics: BackendMetrics
     /// Database connections: per request or pooled (the `pool` knobs).
     let provider: ConnectionProvider
-    /// Routes → cache decorator (the `cache` knob) → SQL store (the `query` knob) → `provider`.
+    /// Routes → cache decorator (the `cache` knob) → SQL store (the `query` and `counts` knobs) → `provider`.
     let store: CachingConduitStore<SQLiteConduitStore>
     /// The bounded worker pool of the `serving` knob's offloaded model.
     let workers: WorkerPool
@@ -24,7 +24,8 @@ struct BackendParts: Sendable {
         self.knobs = knobs
         metrics = BackendMetrics()
         provider = ConnectionProvider(databasePath: database.path, mode: PoolKnob.mode(knobs))
-        store = CachingConduitStore(base: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"]),
+        store = CachingConduitStore(base: SQLiteConduitStore(provider: provider, queryKnob: knobs["query"],
+                                                              countsKnob: knobs["counts"]),
                                     knob: knobs["cache"])
         workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
         indexes = IndexKnobWorker(databasePath: database.path, observer: metrics[.background])

@@ -7,6 +7,7 @@ enum KnobUnits {
     static let all: [any KnobUnit.Type] = [
         QueryKnob.self,
         IndexesKnob.self,
+        CountsKnob.self,
         CacheKnob.self,
         PoolKnob.self,
         ServingKnob.self,

@@ -19,6 +19,8 @@ public enum DataDirectoryError: Error, Sendable, Equatable, CustomStringConverti
     case mismatch(path: String, key: String, expected: String, found: String)
     /// Seeding failed; nothing was left at the database path.
     case seedingFailed(path: String, reason: String)
+    /// Migrating an older schema failed; its transaction was rolled back, the file is as it was.
+    case migrationFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,9 @@ public enum DataDirectoryError: Error, Sendable, Equatable, CustomStringConverti
                 + "use another directory with --data DIR, or delete \(path) to seed again"
         case .seedingFailed(let path, let reason):
             return "seeding \(path) failed: \(reason)"
+        case .migrationFailed(let path, let reason):
+            return "migrating \(path) to schema \(Schema.version) failed (\(reason)); it was left as it was: "
+                + "delete it to seed a new one, or choose another directory with --data DIR"
         }
     }
 }
@@ -93,7 +98,7 @@ public struct DataDirectory: Sendable {
         try createDirectoryIfNeeded()
         let seeder = Seeder(seed: seed, scale: scale)
         if FileManager.default.fileExists(atPath: databasePath) {
-            return try openExisting(seeder: seeder)
+            return try openExisting(seeder: seeder, progress: progress)
         }
         removeStaleSeedingFiles()
         let started = ContinuousClock.now
@@ -122,12 +127,14 @@ public struct DataDirectory: Sendable {
 
     // MARK: Existing database
 
-    /// Checks that the file is our database, seeded as asked, and counts its rows. Never writes to a file it rejects.
-    private func openExisting(seeder: Seeder) throws -> DatabaseFile {
+    /// Checks that the file is our database, seeded as asked, and counts its rows. Never writes to a file it rejects;
+    /// a schema-1 database (same seed and scale) is migrated in place first (`MaintainedCounts.migrateFromVersion1`).
+    private func openExisting(seeder: Seeder, progress: (SeedProgress) -> Void = { _ in }) throws -> DatabaseFile {
         let dbPath = databasePath
         try checkHeader(dbPath)
+        var needsMigration = false
         let meta: [String: String]
-        let counts: TableCounts
+        var counts = TableCounts()
         do {
             // Read-only: a file we reject must stay byte-for-byte untouched.
             let connection = try SQLiteConnection(path: dbPath, readOnly: true)
@@ -145,15 +152,30 @@ public struct DataDirectory: Sendable {
             }
             for (key, expected) in seeder.metaValues where key != "app" {
                 let found = meta[key] ?? "(none)"
-                if found != expected {
+                if key == "schema_version", found == "1" {
+                    needsMigration = true
+                } else if found != expected {
                     throw DataDirectoryError.mismatch(path: dbPath, key: key, expected: expected, found: found)
                 }
             }
-            counts = try TableCounts.count(on: connection)
+            if !needsMigration { counts = try TableCounts.count(on: connection) }
         } catch let error as DataDirectoryError {
             throw error
         } catch let error as SQLiteError {
             throw DataDirectoryError.corruptDatabase(path: dbPath, reason: error.message)
+        }
+        if needsMigration {
+            // Schema 1 → 2 adds the maintained counts (a few seconds at scale 1), in one transaction.
+            progress(SeedProgress(phase: "migrate", done: 0, total: 1))
+            do {
+                let connection = try SQLiteConnection(path: dbPath)
+                defer { connection.close() }
+                _ = try MaintainedCounts.migrateFromVersion1(on: connection)
+                counts = try TableCounts.count(on: connection)
+            } catch {
+                throw DataDirectoryError.migrationFailed(path: dbPath, reason: String(describing: error))
+            }
+            progress(SeedProgress(phase: "migrate", done: 1, total: 1))
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? NSNumber)?.int64Value ?? 0
         return DatabaseFile(path: dbPath, seed: seeder.seed, scale: seeder.scale, counts: counts, seededNow: false,

@@ -13,6 +13,8 @@ public enum SecondaryIndexes {
         ("idx_favorites_article", "CREATE INDEX IF NOT EXISTS idx_favorites_article ON favorites (article_id)"),
         ("idx_follows_followee", "CREATE INDEX IF NOT EXISTS idx_follows_followee ON follows (followee_id)"),
         ("idx_comments_article", "CREATE INDEX IF NOT EXISTS idx_comments_article ON comments (article_id, created_at)"),
+        // Tag list by popularity (the maintained counts): read in order, no sort.
+        ("idx_tags_popularity", "CREATE INDEX IF NOT EXISTS idx_tags_popularity ON tags (article_count DESC, name)"),
     ]
 
     /// Rows sampled per index by `ANALYZE` (`PRAGMA analysis_limit`): approximate statistics in milliseconds

@@ -1,6 +1,7 @@
 /// Progress of a seeding run: the phase and how far it got (rows, or steps for the index phase).
 public struct SeedProgress: Sendable, Equatable {
-    /// "users", "tags", "articles", "favorites", "follows", "comments", "indexes", "analyze".
+    /// "users", "tags", "articles", "favorites", "follows", "comments", "indexes", "counts", "analyze"; "migrate" when
+    /// an existing database is brought to the current schema.
     public var phase: String
     public var done: Int
     public var total: Int
@@ -137,6 +138,9 @@ public struct Seeder: Sendable {
         try SecondaryIndexes.create(on: connection, analyze: false) { done, total in
             progress(SeedProgress(phase: "indexes", done: done, total: total))
         }
+        progress(SeedProgress(phase: "counts", done: 0, total: 1))
+        try connection.transaction { try MaintainedCounts.install(on: connection) }
+        progress(SeedProgress(phase: "counts", done: 1, total: 1))
         progress(SeedProgress(phase: "analyze", done: 0, total: 1))
         try connection.execute("PRAGMA analysis_limit=\(SecondaryIndexes.analysisLimit); ANALYZE")
         progress(SeedProgress(phase: "analyze", done: 1, total: 1))
