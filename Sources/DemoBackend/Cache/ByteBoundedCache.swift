@@ -29,6 +29,8 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
         var expirations: UInt64 = 0
         /// Entries dropped by `invalidate` and `removeAll`.
         var invalidations: UInt64 = 0
+        /// Entries rewritten in place by `update`.
+        var updates: UInt64 = 0
         /// Sum of the stored cost (DB statements) of every value served without loading it.
         var queriesSaved: UInt64 = 0
         var entries = 0
@@ -170,6 +172,63 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
         }
     }
 
+    /// Rewrites stored entries in place instead of removing them: the entries of `keys` and every entry depending on
+    /// one of `dependencies` go through `transform`, which returns the new value and its estimated bytes (as a loader
+    /// would), or nil to remove the entry. Loads in flight for them do not store and are not joined (exactly as with
+    /// `invalidate`: they may have read before the change).
+    ///
+    /// `transform` runs outside the shard locks (re-encoding a page must not stall hits on its shard); an entry that
+    /// was removed or replaced meanwhile is left alone (whoever replaced it loaded after the change). Call after the
+    /// change is durable and before reporting it done; calls that rewrite the same entries must not overlap (the
+    /// caller serialises them), so the last write's value is the one that stays.
+    func update(keys: [Key] = [], dependencies: [Dependency] = [],
+                _ transform: (Key, Value) -> (value: Value, bytes: Int)?) {
+        if keys.isEmpty && dependencies.isEmpty { return }
+        typealias Found = (shard: Int, handle: CacheShard<HashedKey, Value, Dependency>.EntryHandle, key: Key, value: Value)
+        let hashed = keys.map(HashedKey.init)
+        let keyShards = hashed.map(shardIndex)
+        var found: [Found] = []
+        for (i, shard) in shards.enumerated() {
+            if dependencies.isEmpty && !keyShards.contains(i) { continue }
+            shard.state.withLock { s in
+                var seen = Set<CacheShard<HashedKey, Value, Dependency>.EntryHandle>()
+                for (key, keyShard) in zip(hashed, keyShards) where keyShard == i {
+                    s.flights[key]?.poison()
+                    if let (handle, value) = s.entry(key), seen.insert(handle).inserted {
+                        found.append((i, handle, key.key, value))
+                    }
+                }
+                if !dependencies.isEmpty {
+                    for dependency in dependencies {
+                        for entry in s.dependentEntries(of: dependency) where seen.insert(entry.handle).inserted {
+                            found.append((i, entry.handle, entry.key.key, entry.value))
+                        }
+                    }
+                    for flight in s.flights.values { flight.mark(dependencies) }
+                }
+            }
+        }
+        if found.isEmpty { return }
+        let rewritten = found.map { transform($0.key, $0.value) }
+        var index = 0
+        while index < found.count {
+            let shardIndex = found[index].shard
+            var end = index
+            while end < found.count && found[end].shard == shardIndex { end += 1 }
+            shards[shardIndex].state.withLock { s in
+                for i in index..<end {
+                    if let new = rewritten[i] {
+                        s.replace(found[i].handle, value: new.value, bytes: new.bytes + Self.entryOverheadBytes
+                                  + s.dependencyCount(found[i].handle) * Self.dependencyOverheadBytes)
+                    } else if s.remove(found[i].handle) {
+                        s.counters.invalidations &+= 1
+                    }
+                }
+            }
+            index = end
+        }
+    }
+
     /// Removes every entry; loads in flight will not store.
     func removeAll() {
         for shard in shards {
@@ -206,6 +265,7 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
             stats.evictions += counters.evictions
             stats.expirations += counters.expirations
             stats.invalidations += counters.invalidations
+            stats.updates += counters.updates
             stats.queriesSaved += counters.queriesSaved
             stats.entries += entries
             stats.bytes += bytes

@@ -49,7 +49,15 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashabl
         var evictions: UInt64 = 0
         var expirations: UInt64 = 0
         var invalidations: UInt64 = 0
+        /// Entries rewritten in place by a write (`replace`) instead of being removed.
+        var updates: UInt64 = 0
         var queriesSaved: UInt64 = 0
+    }
+
+    /// Where an entry was found: `replace` and `remove(_:)` act on it only while it is still that entry.
+    struct EntryHandle: Hashable, Sendable {
+        fileprivate var slot: Int
+        fileprivate var generation: UInt32
     }
 
     /// Bytes this shard may hold.
@@ -174,6 +182,61 @@ struct CacheShard<Key: Hashable & Sendable, Value: Sendable, Dependency: Hashabl
             removed += 1
         }
         return removed
+    }
+
+    /// The entry for `key` (fresh or not), without touching recency or counters.
+    func entry(_ key: Key) -> (handle: EntryHandle, value: Value)? {
+        guard let slot = index[key], let value = values[slot] else { return nil }
+        return (EntryHandle(slot: slot, generation: slots[slot].generation), value)
+    }
+
+    /// The entries depending on `dependency`, without removing them.
+    func dependentEntries(of dependency: Dependency) -> [(handle: EntryHandle, key: Key, value: Value)] {
+        guard let references = dependents[dependency] else { return [] }
+        var found: [(handle: EntryHandle, key: Key, value: Value)] = []
+        for reference in references where isLive(reference) {
+            let slot = Int(reference.slot)
+            if let key = keys[slot], let value = values[slot] {
+                found.append((EntryHandle(slot: slot, generation: reference.generation), key, value))
+            }
+        }
+        return found
+    }
+
+    /// Rewrites the value of the entry `handle` found, if it is still there (not removed or replaced since), keeping
+    /// its recency, expiry, cost and dependencies; then evicts least recently used entries if the new size is over
+    /// capacity. Returns whether it rewrote.
+    @discardableResult
+    mutating func replace(_ handle: EntryHandle, value: Value, bytes: Int) -> Bool {
+        guard isCurrent(handle) else { return false }
+        values[handle.slot] = value
+        self.bytes += bytes - slots[handle.slot].bytes
+        slots[handle.slot].bytes = bytes
+        counters.updates &+= 1
+        var evicted = 0
+        while self.bytes > capacityBytes, oldest >= 0, oldest != handle.slot {
+            remove(slot: oldest)
+            evicted += 1
+        }
+        counters.evictions &+= UInt64(evicted)
+        return true
+    }
+
+    /// Removes the entry `handle` found, if it is still there. Returns whether it did.
+    @discardableResult
+    mutating func remove(_ handle: EntryHandle) -> Bool {
+        guard isCurrent(handle) else { return false }
+        remove(slot: handle.slot)
+        return true
+    }
+
+    /// Dependencies of the entry `handle` found (0 if it is gone).
+    func dependencyCount(_ handle: EntryHandle) -> Int {
+        isCurrent(handle) ? slots[handle.slot].dependencyCount : 0
+    }
+
+    private func isCurrent(_ handle: EntryHandle) -> Bool {
+        handle.slot < slots.count && keys[handle.slot] != nil && slots[handle.slot].generation == handle.generation
     }
 
     /// Removes every entry (loads in flight are the caller's business).

@@ -38,6 +38,32 @@ indirect enum ConduitCacheValue: Sendable {
     case profile(Profile)
     case tags([String])
 
+    /// The value with `articleID`'s favorites count set to `count` (the article itself, or its row in a page).
+    func withFavoritesCount(_ count: Int64, articleID: Int64) -> ConduitCacheValue {
+        switch self {
+        case .article(var a) where a.id == articleID:
+            a.favoritesCount = count
+            return .article(a)
+        case .page(var p):
+            for i in p.articles.indices where p.articles[i].id == articleID { p.articles[i].favoritesCount = count }
+            return .page(p)
+        default:
+            return self
+        }
+    }
+
+    /// `list` (newest first: created_at, then id, descending — the store's order) with `comment` in its place, as an
+    /// anonymous reader sees it (`following` false). Already there: unchanged.
+    static func inserting(_ comment: Comment, into list: [Comment]) -> [Comment] {
+        guard !list.contains(where: { $0.id == comment.id }) else { return list }
+        var anonymous = comment
+        anonymous.author.following = false
+        var result = list
+        let position = result.firstIndex { ($0.createdAt, $0.id) < (comment.createdAt, comment.id) } ?? result.count
+        result.insert(anonymous, at: position)
+        return result
+    }
+
     /// Estimated heap footprint: UTF-8 bytes of every string plus fixed overheads for structs and arrays. An
     /// estimate (Swift's real layout differs per string), good enough to bound memory within a small factor.
     var estimatedBytes: Int {
