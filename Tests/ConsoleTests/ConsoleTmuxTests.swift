@@ -166,7 +166,8 @@ struct ConsoleTmuxTests {
 
         // The panels appear (seeding the demo database comes first).
         let titles = ["Latency", "Throughput & latency over time", "Routes", "Status", "Cache", "Pool", "Breaker", "Jobs", "Memory"]
-        let (shown, first) = pane.wait { screen in titles.allSatisfy { screen.contains($0) } }
+        // A debug build seeding 100,000 articles on 2 busy cores can take minutes: wait for it, not for a guess.
+        let (shown, first) = pane.wait(deadline: .seconds(300)) { screen in titles.allSatisfy { screen.contains($0) } }
         #expect(shown, "panel titles never appeared:\n\(first)")
         guard shown else { return }
 
