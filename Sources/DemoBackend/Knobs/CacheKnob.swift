@@ -2,7 +2,7 @@ import Knobs
 import Metrics
 
 /// `cache`: the read cache in front of the SQL store (`CachingConduitStore`): bounded LRU by bytes, TTL,
-/// single-flight, invalidation on write. Read per request by the decorator (one atomic load); turning it off
+/// single-flight, updated in place or invalidated on write. Read per request by the decorator (one atomic load); turning it off
 /// empties it on the next call that looks.
 struct CacheKnob: KnobUnit {
     static let definitions = [
@@ -45,6 +45,8 @@ struct CacheKnob: KnobUnit {
         out.counter("dyno_cache_evictions_total", help: "Entries evicted to stay within capacity.", s.evictions)
         out.counter("dyno_cache_expirations_total", help: "Entries found past their TTL.", s.expirations)
         out.counter("dyno_cache_invalidations_total", help: "Entries removed because a write changed their data.", s.invalidations)
+        out.counter("dyno_cache_updates_total",
+                    help: "Entries rewritten in place by a write (a favorite's count, a comment) instead of removed.", s.updates)
         out.counter("dyno_cache_db_queries_saved_total",
                     help: "SQL statements not executed thanks to hits and coalesced misses.", s.queriesSaved)
         out.gauge("dyno_cache_entries", help: "Entries stored.", s.entries)
