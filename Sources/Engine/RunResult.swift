@@ -34,18 +34,18 @@ public struct RunResult: Sendable {
 /// Checks the profile's thresholds against the measured totals.
 public func evaluateThresholds(_ t: Thresholds, load: LoadSnapshot, achievedRate: Double) -> [ThresholdOutcome] {
     var out: [ThresholdOutcome] = []
-    let h = load.latencyTotal
+    let h = load.latencyTotal.summary
     func latency(_ name: String, _ limit: Double?, _ actual: UInt64) {
         guard let limit else { return }
         let limitNs = UInt64(limit * 1e9)
         out.append(ThresholdOutcome(name: name, limit: "≤ " + formatLatency(nanoseconds: limitNs),
-                                    actual: h.isEmpty ? "no responses" : formatLatency(nanoseconds: actual),
-                                    passed: !h.isEmpty && actual <= limitNs))
+                                    actual: h.count == 0 ? "no responses" : formatLatency(nanoseconds: actual),
+                                    passed: h.count > 0 && actual <= limitNs))
     }
-    latency("p50", t.p50Seconds, h.percentile(50))
-    latency("p95", t.p95Seconds, h.percentile(95))
-    latency("p99", t.p99Seconds, h.percentile(99))
-    latency("max", t.maxSeconds, h.maxNanoseconds)
+    latency("p50", t.p50Seconds, h.p50)
+    latency("p95", t.p95Seconds, h.p95)
+    latency("p99", t.p99Seconds, h.p99)
+    latency("max", t.maxSeconds, h.max)
     if let limit = t.maxErrorRate {
         let rate = load.total.errorRate
         out.append(ThresholdOutcome(name: "errorRate", limit: "≤ " + percent(limit), actual: percent(rate),
