@@ -29,6 +29,9 @@ public struct DemoBackendConfiguration: Sendable {
     public var knobs: [String: String] = [:]
     /// Who asked for those settings, for the timeline ("cli", "test", ...).
     public var knobSource = "cli"
+    /// Where internal errors are logged, one rate-limited line each (see `InternalErrorLog`). Default stderr;
+    /// embedded runs discard them here and read them from the probe.
+    public var errorSink: InternalErrorLog.Sink = InternalErrorLog.standardError
     public init() {}
 }
 
@@ -66,6 +69,7 @@ public final class DemoBackend: Sendable {
     let parts: BackendParts
     let units: [any KnobUnit]
     let api: ConduitAPI
+    let errorLog: InternalErrorLog
     private let server: HTTPServer
     /// Set by `stop()`: the knob observer (registered on a registry that outlives this backend) then does nothing.
     private let stopped = StopFlag()
@@ -98,7 +102,10 @@ public final class DemoBackend: Sendable {
         self.parts = parts
         let units: [any KnobUnit] = KnobUnits.all.map { $0.init(parts: parts) }
         self.units = units
+        let errorLog = InternalErrorLog(sink: configuration.errorSink)
+        self.errorLog = errorLog
         let api = ConduitAPI(store: parts.store, tokens: TokenSigner(secret: secret), metrics: parts.metrics, knobs: knobs,
+                             errorLog: errorLog,
                              extraMetrics: { out in
                                  for unit in units { unit.writeMetrics(to: &out) }
                                  Self.writeProcessMetrics(to: &out, knobs: knobs)
@@ -109,6 +116,7 @@ public final class DemoBackend: Sendable {
                                                           threads: configuration.serverThreads)
         // Conduit bodies are small; 1 MiB (the default) is plenty for an article.
         serverConfiguration.maxBodyBytes = 1 << 20
+        serverConfiguration.errorSink = { errorLog.report($0) }
         server = HTTPServer(configuration: serverConfiguration) { request, responder in
             serving.dispatch(request, responder, api: api)
         }
@@ -133,6 +141,7 @@ public final class DemoBackend: Sendable {
         server.stop()
         // Reverse list order: serving (workers) stops before the pool closes its connections.
         for unit in units.reversed() { unit.stop() }
+        errorLog.flush()
     }
 
     deinit {
@@ -151,6 +160,7 @@ public final class DemoBackend: Sendable {
         snapshot.rssBytes = Self.residentSetBytes()
         for unit in units { unit.probe(into: &snapshot) }
         snapshot.routes = parts.metrics.routes.filter { $0.requests > 0 || $0.dbQueries.value > 0 }.map { $0.probe() }
+        snapshot.internalErrors = errorLog.probe
         return snapshot
     }
 

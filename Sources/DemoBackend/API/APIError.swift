@@ -19,8 +19,9 @@ enum APIError: Error, Equatable {
     case badRequest(field: String, message: String)
     /// 503 + Retry-After: no database connection within the acquire timeout, or too many waiters.
     case unavailable(String)
-    /// 500: a bug or a storage failure; the detail goes to the log, not the client.
-    case internalError(String)
+    /// 500: a bug or a storage failure. The detail goes to the `InternalErrorLog` under `requestID`; the client
+    /// sees only the id, to quote when reporting it.
+    case internalError(requestID: String)
 
     static func == (a: APIError, b: APIError) -> Bool { a.response().status == b.response().status && a.bodyText == b.bodyText }
 
@@ -72,8 +73,8 @@ enum APIError: Error, Equatable {
             json.key("method"); json.beginArray(); json.string("not allowed (allowed: \(allowed))"); json.endArray()
         case .unavailable(let why):
             json.key("server"); json.beginArray(); json.string(why); json.endArray()
-        case .internalError:
-            json.key("server"); json.beginArray(); json.string("internal error"); json.endArray()
+        case .internalError(let id):
+            json.key("body"); json.beginArray(); json.string("internal error (id \(id))"); json.endArray()
         }
         json.endObject()
         json.endObject()
@@ -87,6 +88,7 @@ enum APIError: Error, Equatable {
         case .unauthorized: headers.add(name: "WWW-Authenticate", value: "Token")
         case .methodNotAllowed(let allowed): headers.add(name: "Allow", value: allowed)
         case .unavailable: headers.add(name: "Retry-After", value: "1")
+        case .internalError(let id): headers.add(name: "X-Request-Id", value: id)
         default: break
         }
         return HTTPResponse(status: status, headers: headers, body: body())

@@ -11,9 +11,13 @@ final class ConduitAPI: Sendable {
     let knobs: KnobRegistry
     /// The `/metrics` lines beyond the per-route ones (each knob unit's), supplied by the backend assembly.
     let extraMetrics: @Sendable (inout PrometheusWriter) -> Void
+    /// Where a 500's cause goes (with the request id the client sees).
+    let errorLog: InternalErrorLog
 
     init(store: any ConduitStore, tokens: TokenSigner, metrics: BackendMetrics, knobs: KnobRegistry,
+         errorLog: InternalErrorLog = InternalErrorLog(sink: InternalErrorLog.standardError),
          extraMetrics: @escaping @Sendable (inout PrometheusWriter) -> Void = { _ in }) {
+        self.errorLog = errorLog
         self.store = store
         self.tokens = tokens
         self.metrics = metrics
@@ -36,11 +40,13 @@ final class ConduitAPI: Sendable {
         } catch let error as APIError {
             response = error.response()
         } catch {
-            // Storage failures: the detail is for the operator's log, never the client (STYLE.md §6).
+            // Storage failures and bugs: the detail goes to the operator's log under a request id, and the client
+            // gets only that id (STYLE.md §6).
             if let sqlite = error as? SQLiteError, sqlite.isBusy {
                 response = APIError.unavailable("database busy").response()
             } else {
-                response = APIError.internalError(String(describing: error)).response()
+                let id = errorLog.record(route: match.route.template, error: error)
+                response = APIError.internalError(requestID: id).response()
             }
         }
         let total = MonotonicClock.nanoseconds() &- receivedAt

@@ -10,5 +10,7 @@ public struct BackendSnapshot: Sendable {
     public var routes: [BackendRouteProbe] = []
     /// Live index create/drop in progress: 0...1, nil when idle.
     public var indexBuildProgress: Double? = nil
+    /// The backend's internal errors: a count and the newest log lines.
+    public var internalErrors = InternalErrorsProbe()
     public init() {}
 }
