@@ -41,9 +41,11 @@ public enum ConsoleCommands {
             writeError("dyno: \(error)")
             return 2
         }
+        let internalErrors = InternalErrorCollector()
         let built: BuiltRun
         do {
             built = try RunBuilder.build(profile: profile, progress: { writeError($0) })
+            built.session.observeSnapshots { internalErrors.ingest($0) }
             try built.session.start()
         } catch {
             writeError("dyno: \(error)")
@@ -52,6 +54,15 @@ public enum ConsoleCommands {
         let code = ConsoleApp.run(session: ConsoleSessionAdapter(built.session),
                                   options: ConsoleOptions(framesPerSecond: o.fps, color: !o.noColor))
         built.shutdown()
+        // The terminal is ours again: say where the backend's internal errors went, if there were any.
+        let directory = o.reportDirectory ?? Commands.defaultReportDirectory(profile.name)
+        do {
+            if let log = try internalErrors.write(into: directory) {
+                writeError("dyno: the backend logged \(internalErrors.count) internal error(s): \(log)")
+            }
+        } catch {
+            writeError("dyno: cannot write \(InternalErrorCollector.fileName) into \(directory): \(error.localizedDescription)")
+        }
         return code
     }
 

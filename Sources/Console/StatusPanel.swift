@@ -23,8 +23,16 @@ enum StatusPanel {
         return c
     }()
 
-    static func draw(_ ctx: RenderContext, in r: Rect) {
+    static func draw(_ ctx: RenderContext, in full: Rect) {
         let canvas = ctx.canvas
+        // The backend's internal-error lines, when there are any, take the bottom rows.
+        let probe = ctx.model.latest?.backend?.internalErrors
+        let errorRows = InternalErrorLines.rows(probe, height: full.height)
+        if let probe, errorRows > 0 {
+            InternalErrorLines.draw(probe, canvas: canvas,
+                                    in: Rect(x: full.x, y: full.maxY - errorRows, width: full.width, height: errorRows))
+        }
+        let r = Rect(x: full.x, y: full.y, width: full.width, height: full.height - errorRows)
         let samples = ctx.model.seconds.elements
         guard let newest = samples.last else {
             canvas.put("no data yet (one point per second)", in: r, row: 0, style: .muted)

@@ -38,6 +38,8 @@ public enum RunBuilder {
             config.seed = profile.backend.seed
             config.scale = profile.backend.scale
             config.port = 0
+            // Internal errors reach the console and errors.log through the probe; stderr belongs to the console.
+            config.errorSink = InternalErrorLog.discard
             // The profile's preset and knobs are applied by the session when it starts (they go on its timeline).
             let b: DemoBackend
             let registry: KnobRegistry

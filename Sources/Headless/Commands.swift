@@ -92,6 +92,8 @@ public enum Commands {
         }
         defer { built.shutdown() }
         let session = built.session
+        let internalErrors = InternalErrorCollector()
+        session.observeSnapshots { internalErrors.ingest($0) }
         do { try session.start() } catch {
             writeError("dyno run: \(error)")
             return 2
@@ -113,6 +115,9 @@ public enum Commands {
             let path = (directory as NSString).appendingPathComponent("report.json")
             try ReportJSON.data(result).write(to: URL(fileURLWithPath: path))
             print("report: \(path)")
+            if let log = try internalErrors.write(into: directory) {
+                print("errors: the backend logged \(internalErrors.count) internal error(s): \(log)")
+            }
         } catch {
             writeError("dyno run: cannot write the report into \(directory): \(error.localizedDescription)")
             return 2
@@ -120,7 +125,7 @@ public enum Commands {
         return result.passed ? 0 : 1
     }
 
-    static func defaultReportDirectory(_ name: String) -> String {
+    public static func defaultReportDirectory(_ name: String) -> String {
         let f = DateFormatter()
         f.dateFormat = "yyyyMMdd-HHmmss"
         f.timeZone = TimeZone(identifier: "UTC")
