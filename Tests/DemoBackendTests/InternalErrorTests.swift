@@ -48,7 +48,7 @@ struct InternalErrorTests {
         let captured = CapturedLines()
         let log = InternalErrorLog(sink: captured.sink)
         let api = ConduitAPI(store: FailingStore(), tokens: TokenSigner(secret: Array(repeating: 7, count: 32)),
-                             metrics: BackendMetrics(), knobs: KnobRegistry(DemoBackend.knobDefinitions, clock: MonotonicClock.nanoseconds), errorLog: log)
+                             metrics: BackendMetrics(), knobs: DemoBackend.makeKnobRegistry(), errorLog: log)
         let response = api.handle(HTTPRequest(method: "GET", target: "/api/articles/some-slug"))
         #expect(response.status == 500)
         let id = try #require(Self.requestID(inBody: response.body), "\(String(decoding: response.body, as: UTF8.self))")
@@ -72,8 +72,7 @@ struct InternalErrorTests {
         configuration.scale = 0.01
         configuration.serverThreads = 1
         configuration.errorSink = captured.sink
-        let backend = try DemoBackend(configuration: configuration, knobs: KnobRegistry(DemoBackend.knobDefinitions, clock: MonotonicClock.nanoseconds),
-                                      progress: { _ in })
+        let backend = try DemoBackend.assemble(configuration, progress: { _ in }).backend
         let port = try backend.start()
         defer { backend.stop() }
         // Break the database under the running backend: the tag list's table disappears.

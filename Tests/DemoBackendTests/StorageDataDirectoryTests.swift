@@ -117,6 +117,41 @@ final class StorageDataDirectoryTests {
         #expect(contents(file.path) == bytes)
     }
 
+    /// A truncated database: refused, and nothing created beside it (no -wal/-shm), as the message promises.
+    @Test func truncatedDatabaseIsRejectedWithNothingCreatedBesideIt() throws {
+        let file = try open()
+        let whole = contents(file.path)!
+        for suffix in ["-wal", "-shm"] { unlink(file.path + suffix) }
+        let truncated = whole.prefix(whole.count / 3)
+        try truncated.write(to: URL(fileURLWithPath: file.path))
+        let before = try FileManager.default.contentsOfDirectory(atPath: data.path).sorted()
+
+        let error = #expect(throws: DataDirectoryError.self) { try self.open() }
+        guard case .corruptDatabase(let path, _)? = error else {
+            Issue.record("expected corruptDatabase, got \(String(describing: error))")
+            return
+        }
+        #expect(path == file.path)
+        #expect(String(describing: error!).contains("left untouched"))
+        #expect(contents(file.path) == truncated)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data.path).sorted() == before)
+    }
+
+    /// Someone else's SQLite file in WAL mode: refused without creating its -wal/-shm.
+    @Test func foreignWALDatabaseGetsNoSideFiles() throws {
+        try FileManager.default.createDirectory(atPath: data.path, withIntermediateDirectories: true)
+        do {
+            let other = try SQLiteConnection(path: data.databasePath, create: true)   // WAL by default
+            try other.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me')")
+            other.close()
+        }
+        for suffix in ["-wal", "-shm"] { unlink(data.databasePath + suffix) }
+        let original = contents(data.databasePath)
+        #expect(throws: DataDirectoryError.self) { try self.open() }
+        #expect(contents(data.databasePath) == original)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data.path) == [DataDirectory.databaseFileName])
+    }
+
     @Test func staleTemporaryFilesFromAnInterruptedSeedAreRemoved() throws {
         try FileManager.default.createDirectory(atPath: data.path, withIntermediateDirectories: true)
         // A pid above the kernel's maximum: that process cannot be running.

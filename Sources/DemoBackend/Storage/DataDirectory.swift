@@ -136,8 +136,11 @@ public struct DataDirectory: Sendable {
         let meta: [String: String]
         var counts = TableCounts()
         do {
-            // Read-only: a file we reject must stay byte-for-byte untouched.
-            let connection = try SQLiteConnection(path: dbPath, readOnly: true)
+            // A file we reject must stay byte-for-byte untouched, with nothing created beside it: immutable, so
+            // SQLite makes no -wal/-shm files. When a -wal is already there (our database after a crash), its
+            // committed rows count: then a plain read-only open, which reads it.
+            let hasWAL = FileManager.default.fileExists(atPath: dbPath + "-wal")
+            let connection = try SQLiteConnection(path: dbPath, readOnly: true, immutable: !hasWAL)
             defer { connection.close() }
             let hasMeta = try connection.prepare(
                 "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").firstRow { $0.int(0) } ?? 0

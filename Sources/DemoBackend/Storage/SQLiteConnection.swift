@@ -33,6 +33,20 @@ public final class SQLiteConnection {
     private var cache: [String: SQLiteStatement] = [:]
     private var isClosed = false
 
+    /// `path` for an SQLite `file:` URI: `%`, `?` and `#` would end or escape the path, so they are percent-encoded.
+    static func uriPath(_ path: String) -> String {
+        var out = ""
+        for c in path {
+            switch c {
+            case "%": out += "%25"
+            case "?": out += "%3f"
+            case "#": out += "%23"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
     /// Opens (or with `create`, creates) the database at `path`.
     ///
     /// - Parameters:
@@ -41,8 +55,14 @@ public final class SQLiteConnection {
     ///     path never silently creates an empty database).
     ///   - defaultPragmas: apply `journal_mode=WAL` (unless read-only), `synchronous=NORMAL`, `foreign_keys=ON`,
     ///     `cache_size`, `mmap_size`, `temp_store=MEMORY` (default true). `busy_timeout` is always set.
-    public init(path: String, readOnly: Bool = false, create: Bool = false, defaultPragmas: Bool = true) throws {
+    ///   - immutable: read-only, through `file:…?immutable=1`: SQLite takes no locks and creates no `-wal`/`-shm`
+    ///     files beside it (a plain read-only open of a WAL-mode file does). For inspecting a file that may not be
+    ///     ours, which must stay exactly as it was; it must not be written by anyone meanwhile.
+    public init(path: String, readOnly: Bool = false, create: Bool = false, defaultPragmas: Bool = true,
+                immutable: Bool = false) throws {
+        let readOnly = readOnly || immutable
         var flags = SQLITE_OPEN_NOMUTEX
+        if immutable { flags |= SQLITE_OPEN_URI }
         if readOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {
@@ -50,7 +70,8 @@ public final class SQLiteConnection {
             if create { flags |= SQLITE_OPEN_CREATE }
         }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let name = immutable ? "file:" + Self.uriPath(path) + "?immutable=1" : path
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }
