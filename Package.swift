@@ -22,7 +22,7 @@ let package = Package(
         // Libraries, one concern each (see README and ../shared/DESIGN.md).
         .target(name: "Metrics"),
         .target(name: "Knobs"),
-        .target(name: "HTTP", dependencies: ["CLinuxShim"]),
+        .target(name: "HTTP", dependencies: ["CLinuxShim", "Metrics"]),
         .target(name: "DemoBackend", dependencies: ["HTTP", "Metrics", "Knobs", "CSQLite", "CCrypto", "CZlib"]),
         .target(name: "LoadGenerator", dependencies: ["HTTP", "Metrics", "CLinuxShim"]),
         .target(name: "Engine", dependencies: ["Metrics", "Knobs", "HTTP", "LoadGenerator", "DemoBackend"]),
@@ -31,7 +31,9 @@ let package = Package(
         // The dyno command line: the one table of commands and options, parsing, usage, and the commands that
         // draw the console (they join Engine and Console). The executable only calls `DynoCLI.main`.
         .target(name: "CLI", dependencies: ["Headless", "Console", "Engine", "Knobs", "Metrics"]),
-        .executableTarget(name: "dyno", dependencies: ["CLI"]),
+        // The executable's own malloc/calloc/realloc, forwarding to glibc and counting when asked (dyno bench).
+        .target(name: "CMallocCounter"),
+        .executableTarget(name: "dyno", dependencies: ["CLI", "Headless", "CMallocCounter"]),
 
         // Tests (Swift Testing). TestSupport holds shared helpers (free ports, temp dirs, waiting on conditions).
         .target(name: "TestSupport", dependencies: ["HTTP", "Engine"], path: "Tests/TestSupport"),

@@ -8,6 +8,7 @@ public enum ParsedCommand: Sendable {
     case knobs
     case screenshot(CommandLineArguments)
     case capacity(CommandLineArguments)
+    case bench(CommandLineArguments)
 }
 
 /// Reads `dyno`'s arguments against `DynoCommandTable`: flags as `--flag value` or `--flag=value`, at most one
@@ -70,6 +71,7 @@ public enum CommandLineParser {
         case "serve": return .serve(parsed)
         case "knobs": return .knobs
         case "capacity": return .capacity(parsed)
+        case "bench": return .bench(parsed)
         case "screenshot":
             guard parsed.profile != nil else { throw fail("screenshot needs a PROFILE") }
             guard parsed.outFile != nil else { throw fail("screenshot needs --out FILE.svg or FILE.txt") }

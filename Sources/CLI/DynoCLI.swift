@@ -39,6 +39,12 @@ public enum DynoCLI {
             options.stepSeconds = a.stepSeconds
             options.settleSeconds = a.settleSeconds
             return CapacityCommand.run(options)
+        case .bench(let a):
+            if a.list {
+                standardOutput(BenchCommand.listing)
+                return 0
+            }
+            return BenchCommand.run(a.bench)
         case .serve(let a):
             var options = Commands.ServeOptions()
             options.host = a.host

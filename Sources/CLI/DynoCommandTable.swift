@@ -6,7 +6,7 @@ import Knobs
 public enum DynoCommandTable {
     public static let version = "dyno 0.1.0"
 
-    public static let commands: [CommandSpec] = [console, run, serve, knobs, screenshot, capacity]
+    public static let commands: [CommandSpec] = [console, run, serve, knobs, screenshot, capacity, bench]
 
     public static func command(named name: String) -> CommandSpec? {
         commands.first { $0.name == name }
@@ -196,6 +196,30 @@ public enum DynoCommandTable {
         Examples:
           swift run -c release dyno capacity --preset optimized --slo p99=50ms
           swift run -c release dyno capacity --target http://127.0.0.1:8080 --path /api/tags --slo p99=20ms,errors=0%
+        """)
+
+    public static let bench = CommandSpec(
+        name: "bench", synopsis: "dyno bench [--filter NAME] [--baseline FILE] [--save-baseline FILE]",
+        summary: "micro-benchmarks of the critical operations: ns/op and allocations/op",
+        description: """
+        Times each critical operation (histogram record, HTTP parse and write, JSON encode, cache, pool, SQLite):
+        the median ns/op of 7 runs of at least 20 ms each, and allocations/op counted by dyno's own malloc.
+        Build with -c release: a debug build times the compiler's debug code. Against --baseline, a benchmark
+        regresses when its median is 25% slower or it allocates more (exit 1).
+        """,
+        positional: nil,
+        groups: [.init(title: "Bench options", options: [
+            .text("--filter", "NAME", help: "only benchmarks whose name contains NAME", set: { a, v in a.bench.filter = v }),
+            .text("--baseline", "FILE", help: "compare with a saved baseline; exit 1 on a regression",
+                  set: { a, v in a.bench.baseline = v }),
+            .text("--save-baseline", "FILE", help: "save the results as a baseline", set: { a, v in a.bench.saveBaseline = v }),
+            .number("--tolerance", "F", min: 0, max: 10, help: "time regression threshold as a fraction", defaultText: "0.25",
+                    set: { a, v in a.bench.timeTolerance = v }),
+            .toggle(["--list"], help: "list the benchmarks and what each measures") { $0.list = true },
+        ])],
+        footer: """
+        Example:
+          swift run -c release dyno bench --save-baseline bench.json   # later: dyno bench --baseline bench.json
         """)
 
     /// Only for the overview: `help` is handled before options are read.

@@ -1,3 +1,4 @@
+import Headless
 import Engine
 
 /// Bad command-line usage: printed with the command's usage on stderr, exit code 2.
@@ -28,6 +29,9 @@ public struct CommandLineArguments: Sendable {
     public var maxRate: Double = 100_000
     public var stepSeconds: Double = 10
     public var settleSeconds: Double = 2
+    /// `dyno bench`.
+    public var bench = BenchCommand.Options()
+    public var list = false
     public init() {}
 }
 

@@ -161,7 +161,7 @@ struct ConsoleTmuxTests {
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
         let pane = try Pane(tmux: Self.tmux!, width: 160, height: 48, directory: Self.packageRoot.path)
         _ = pane.wait(deadline: .seconds(10)) { $0.contains("SHELL$") }
-        try pane.type("'\(Self.binary!)' --fps 10 --no-color --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
+        try pane.type("'\(Self.binary!)' --fps 10 --no-color --scale 0.02 --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
         try pane.press("Enter")
 
         // The panels appear (seeding the demo database comes first).
@@ -194,7 +194,7 @@ struct ConsoleTmuxTests {
 
         // q exits 0 and the shell is back (the console's alternate screen is gone).
         try pane.type("q")
-        let (exited, last) = pane.wait(deadline: .seconds(30)) { $0.contains("DYNO_EXIT=") }
+        let (exited, last) = pane.wait(deadline: .seconds(30)) { $0.range(of: "DYNO_EXIT=[0-9]", options: .regularExpression) != nil }
         #expect(exited, "dyno did not exit after q:\n\(last)")
         #expect(last.contains("DYNO_EXIT=0"))
         #expect(!last.contains("Throughput & latency over time"))
@@ -204,12 +204,12 @@ struct ConsoleTmuxTests {
         #expect(prompt, "no shell prompt after exit")
 
         // Ctrl-C (SIGINT through the terminal) also restores it; the exit status says it was interrupted.
-        try pane.type("clear; '\(Self.binary!)' --fps 10 --no-color --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
+        try pane.type("clear; '\(Self.binary!)' --fps 10 --no-color --scale 0.02 --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
         try pane.press("Enter")
         let (again, againScreen) = pane.wait { screen in titles.allSatisfy { screen.contains($0) } }
         #expect(again, "panel titles never appeared the second time:\n\(againScreen)")
         try pane.press("C-c")
-        let (interrupted, afterInterrupt) = pane.wait(deadline: .seconds(30)) { $0.contains("DYNO_EXIT=") }
+        let (interrupted, afterInterrupt) = pane.wait(deadline: .seconds(30)) { $0.range(of: "DYNO_EXIT=[0-9]", options: .regularExpression) != nil }
         #expect(interrupted && afterInterrupt.contains("DYNO_EXIT=130"), "after Ctrl-C:\n\(afterInterrupt)")
         #expect(!afterInterrupt.contains("Throughput & latency over time"))
     }

@@ -1,0 +1,103 @@
+import Foundation
+import Metrics
+
+/// The demo backend's critical operations for `dyno bench`. Knob issues add theirs here (breaker call, job
+/// enqueue/dequeue, JSON encode through Foundation, gzip).
+public enum DemoBackendBenchmarks {
+    public static let all: [Benchmark] = [
+        Benchmark("json.encode-direct", "ConduitEncoding of a list page: 20 articles with authors and tags (the direct writer)") {
+            let page = samplePage()
+            return { n in for _ in 0..<n { benchmarkBlackHole(ConduitEncoding.articles(page)) } }
+        },
+        Benchmark("cache.get-hit", "ByteBoundedCache lookup that hits (1,000 entries, 16 shards)") {
+            let cache = ByteBoundedCache<Int, [UInt8], Int>(capacityBytes: 32 << 20)
+            let value = [UInt8](repeating: 1, count: 1024)
+            for key in 0..<1000 { _ = try cache.value(forKey: key) { CacheLoad(value: value, bytes: 1100) } }
+            return { n in
+                for i in 0..<n { benchmarkBlackHole(try? cache.value(forKey: i % 1000) { CacheLoad(value: value, bytes: 1100) }) }
+            }
+        },
+        Benchmark("cache.miss-put", "ByteBoundedCache miss that loads and stores a 1 KiB value (evicting at 4 MiB)") {
+            let cache = ByteBoundedCache<Int, [UInt8], Int>(capacityBytes: 4 << 20)
+            let value = [UInt8](repeating: 1, count: 1024)
+            let next = SequenceNumber()
+            return { n in
+                for _ in 0..<n {
+                    benchmarkBlackHole(try? cache.value(forKey: next.take()) { CacheLoad(value: value, bytes: 1100) })
+                }
+            }
+        },
+        Benchmark("pool.acquire-release", "ConnectionProvider (pool of 8): take a connection and give it back") {
+            let db = try BenchmarkDatabase.shared()
+            let provider = ConnectionProvider(databasePath: db.path, mode: .pool(size: 8))
+            return { n in for _ in 0..<n { try? provider.withConnection { benchmarkBlackHole($0) } } }
+        },
+        Benchmark("sqlite.point-select", "SELECT of one article by primary key through the pool (cached statement)") {
+            let db = try BenchmarkDatabase.shared()
+            let provider = ConnectionProvider(databasePath: db.path, mode: .pool(size: 8))
+            let articles = db.articles
+            return { n in
+                try? provider.withConnection { connection in
+                    for i in 0..<n {
+                        let statement = try connection.prepare("SELECT id, slug, title, description, created_at FROM articles WHERE id = ?1")
+                        try statement.bind(.int(Int64(i % articles + 1)), at: 1)
+                        benchmarkBlackHole(try statement.firstRow { $0.int(0) })
+                    }
+                }
+            }
+        },
+    ]
+
+    /// Removes what the benchmarks made on disk (the temporary database).
+    public static func cleanUp() { BenchmarkDatabase.remove() }
+
+    /// A list page like `GET /api/articles?limit=20` returns.
+    static func samplePage() -> ArticlePage {
+        var articles: [Article] = []
+        for i in 0..<20 {
+            let n = Int64(i)
+            let author = Profile(id: n % 5, username: "author\(i % 5)", bio: "Writes about servers.",
+                                 image: "https://example.com/a\(i % 5).png", following: false)
+            let created: Int64 = 1_700_000_000_000 + n
+            articles.append(Article(id: n, slug: "how-to-measure-a-backend-\(i)", title: "How to measure a backend, part \(i)",
+                                    description: "Latency, throughput and the knobs that move them, with \"quotes\"",
+                                    body: nil, tagList: ["performance", "swift", "sqlite"], createdAt: created,
+                                    updatedAt: created, favorited: false, favoritesCount: n * 3, author: author))
+        }
+        return ArticlePage(articles: articles, articlesCount: 100_000)
+    }
+}
+
+/// A counter for benchmarks that need fresh keys.
+final class SequenceNumber: Sendable {
+    private let value = Atomic<Int>(0)
+    func take() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
+
+/// A small seeded database in a temporary directory, made once per process for the SQLite benchmarks.
+final class BenchmarkDatabase: Sendable {
+    let path: String
+    let articles: Int
+    private init(path: String, articles: Int) { self.path = path; self.articles = articles }
+
+    private static let made = Mutex<Result<BenchmarkDatabase, any Error>?>(nil)
+    static let directory = NSTemporaryDirectory() + "dyno-bench-\(getpid())"
+
+    /// Removes the database, if one was made.
+    static func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    static func shared() throws -> BenchmarkDatabase {
+        try made.withLock { made in
+            if let made { return try made.get() }
+            let result = Result { () throws -> BenchmarkDatabase in
+                let file = try DataDirectory(path: directory).openOrSeed(scale: 0.01, hashPassword: PasswordHasher.hash,
+                                                                         progress: { _ in })
+                return BenchmarkDatabase(path: file.path, articles: max(1, file.counts.articles))
+            }
+            made = result
+            return try result.get()
+        }
+    }
+}
+
+import Synchronization
