@@ -78,7 +78,7 @@ public enum DynoCommandTable {
     }
 
     static let reportDirectory = OptionSpec.text(
-        "--report-dir", "DIR", help: "write report.json (and errors.log, if the backend logged internal errors) there",
+        "--report-dir", "DIR", help: "write the report (and errors.log, if the backend logged internal errors) there",
         defaultText: "reports/<profile>-<time>", set: { a, v in a.reportDirectory = v })
 
     static let quiet = OptionSpec.toggle(["--quiet", "-q"], help: "no progress output") { $0.quiet = true }

@@ -42,6 +42,8 @@ public enum CapacityCommand {
         }
         defer { built.shutdown() }
         let session = built.session
+        let internalErrors = InternalErrorCollector()
+        session.observeSnapshots { internalErrors.ingest($0) }
         do { try session.start() } catch {
             writeError("dyno capacity: \(error)")
             return 2
@@ -64,6 +66,9 @@ public enum CapacityCommand {
             try document(search, level: o.level, profile: profile, target: session.targetDescription)
                 .write(to: URL(fileURLWithPath: path))
             print("report: \(path)")
+            if let log = try internalErrors.write(into: directory) {
+                print("errors: the backend logged \(internalErrors.count) internal error(s): \(log)")
+            }
         } catch {
             writeError("dyno capacity: cannot write the report into \(directory): \(error.localizedDescription)")
             return 2
