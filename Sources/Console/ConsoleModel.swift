@@ -50,7 +50,7 @@ public struct ConsoleModel: Sendable {
     /// Percentiles of `shownLatency`, computed when it changes (not per frame: each is a scan of the histogram).
     public private(set) var shownSummary = (corrected: LatencySummary(), service: LatencySummary())
     /// Per-route figures of the last completed second.
-    public var routeSeconds: [String: RouteSecond] { seconds.last?.routes ?? [:] }
+    public private(set) var routeSeconds: [String: RouteSecond] = [:]
     /// The backend's per-route figures of the last completed second (nil: no second yet, or no probes).
     public private(set) var serverSecond: ServerView?
 
@@ -85,8 +85,13 @@ public struct ConsoleModel: Sendable {
 
     /// Keeps a completed second: its sample, its latency in the rolling window, its server view.
     private mutating func finish(_ sample: SecondSample) {
-        seconds.append(sample)
+        routeSeconds = sample.routes
         serverSecond = sample.backend.map { ServerView(work: $0.routes, seconds: $0.seconds) }
+        // Only the newest second's route figures are shown: the history keeps the run-wide rows.
+        var row = sample
+        row.routes = [:]
+        row.backend?.routes = []
+        seconds.append(row)
         rolling.push(corrected: &fold.completedCorrected, service: &fold.completedService)
         recomputeWindow()
     }
@@ -108,6 +113,7 @@ public struct ConsoleModel: Sendable {
         rolling.removeAll()
         fold = SecondFold(perRoute: true)
         windowCorrected = LatencyHistogram(); windowService = LatencyHistogram()
+        routeSeconds = [:]
         serverSecond = nil
         mark = nil
         latest = nil
