@@ -80,12 +80,15 @@ public final class DemoBackend: Sendable {
     var store: CachingConduitStore<SQLiteConduitStore> { parts.store }
 
     /// Opens or seeds the database (progress lines like "seeding articles 40000/100000"), reads or creates the token
-    /// secret, and builds the parts, the knob units and the routes. Nothing listens until `start()`.
+    /// secret, and builds the parts, the knob units and the routes. It binds `host:port` before anything else, so a bad host or
+    /// a busy port fails in milliseconds, before any seeding; connections wait in the listen backlog until `start()`.
     /// Use `assemble(_:knobs:progress:)`.
     private init(configuration: DemoBackendConfiguration, knobs: KnobRegistry,
          progress: @escaping @Sendable (String) -> Void) throws {
         self.configuration = configuration
         self.knobs = knobs
+        // Claim the address first: a bad host or a busy port fails at once, not after seconds of seeding.
+        let listener = try HTTPListener(host: configuration.host, port: configuration.port)
         let directory = DataDirectory(path: configuration.dataDirectory)
         database = try directory.openOrSeed(seed: configuration.seed, scale: configuration.scale,
                                             hashPassword: PasswordHasher.hash,
@@ -117,7 +120,7 @@ public final class DemoBackend: Sendable {
         // Conduit bodies are small; 1 MiB (the default) is plenty for an article.
         serverConfiguration.maxBodyBytes = 1 << 20
         serverConfiguration.errorSink = { errorLog.report($0) }
-        server = HTTPServer(configuration: serverConfiguration) { request, responder in
+        server = HTTPServer(configuration: serverConfiguration, listener: listener) { request, responder in
             serving.dispatch(request, responder, api: api)
         }
         serving.attach(server)
@@ -129,7 +132,7 @@ public final class DemoBackend: Sendable {
         }
     }
 
-    /// Binds and starts serving; returns the bound port.
+    /// Starts serving on the address bound by `init`; returns the bound port.
     public func start() throws -> Int {
         try server.start()
     }

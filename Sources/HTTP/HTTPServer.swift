@@ -25,37 +25,67 @@ public final class HTTPServer: Sendable {
     private let handler: HTTPHandler
     private let counters: [ServerLoopCounters]
     private let boundPort = Atomic<Int>(0)
-    private let state = Mutex<RunState>(.idle)
+    private let state: Mutex<RunState>
 
     private enum RunState {
         case idle
-        case running(listenFD: Int32, handles: [ServerLoopHandle], threads: [pthread_t])
+        case bound(HTTPListener)
+        case running(HTTPListener, handles: [ServerLoopHandle], threads: [pthread_t])
         case stopped
     }
 
-    /// Creates a server; nothing is bound until `start()`.
-    public init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+    /// Creates a server; nothing is bound until `bind()` or `start()`.
+    public convenience init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+        self.init(configuration: configuration, listener: nil, handler: handler)
+    }
+
+    /// Creates a server that serves on `listener`, a socket bound beforehand (see `HTTPListener`), or
+    /// binds `configuration.host`/`port` itself when it is nil.
+    public init(configuration: HTTPServerConfiguration, listener: HTTPListener?,
+                handler: @escaping HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
         counters = (0..<max(1, configuration.threads)).map { _ in ServerLoopCounters() }
+        state = Mutex(listener.map { .bound($0) } ?? .idle)
+        if let listener { boundPort.store(listener.port, ordering: .releasing) }
     }
 
     deinit {
         stop()
     }
 
-    /// The bound port (0 before `start()`).
+    /// The bound port (0 before `bind()` or `start()`).
     public var port: Int { boundPort.load(ordering: .acquiring) }
 
-    /// Binds `host:port`, starts the serving threads and returns the bound port.
+    /// Binds `host:port` and listens, without serving yet (connections wait in the backlog until `start()`);
+    /// returns the bound port. Lets a program fail fast on a bad host or a busy port before slow set-up.
+    /// Throws `HTTPServerError` naming the address and the failing call. Idempotent once bound.
+    @discardableResult
+    public func bind() throws -> Int {
+        try state.withLock { state in
+            switch state {
+            case .idle:
+                let listener = try HTTPListener(host: configuration.host, port: configuration.port,
+                                                backlog: configuration.backlog)
+                boundPort.store(listener.port, ordering: .releasing)
+                state = .bound(listener)
+            case .bound, .running:
+                break
+            case .stopped:
+                throw HTTPServerError("HTTPServer.bind(): the server was stopped")
+            }
+        }
+        return port
+    }
+
+    /// Binds (unless `bind()` did already), starts the serving threads and returns the bound port.
     /// Throws `HTTPServerError` naming the address and the failing call (e.g. port in use); a server can be
     /// started once.
     @discardableResult
     public func start() throws -> Int {
+        try bind()
         try state.withLock { state in
-            guard case .idle = state else { throw HTTPServerError("HTTPServer.start(): already started") }
-            let listenFD = try Self.listen(host: configuration.host, port: configuration.port,
-                                           backlog: configuration.backlog)
+            guard case .bound(let listener) = state else { throw HTTPServerError("HTTPServer.start(): already started") }
             var handles: [ServerLoopHandle] = []
             var threads: [pthread_t] = []
             do {
@@ -68,7 +98,7 @@ public final class HTTPServer: Sendable {
                         throw HTTPServerError("eventfd failed: errno \(errno)")
                     }
                     let handle = ServerLoopHandle(mailbox: ServerLoopMailbox(eventFD: eventFD), counters: counter)
-                    let configuration = configuration, handler = handler
+                    let configuration = configuration, handler = handler, listenFD = listener.fd
                     do {
                         threads.append(try ServerThread.spawn {
                             ServerEventLoop(epollFD: epollFD, listenFD: listenFD, handle: handle,
@@ -83,11 +113,11 @@ public final class HTTPServer: Sendable {
             } catch {
                 for handle in handles { handle.requestStop() }
                 for thread in threads { ServerThread.join(thread) }
-                Glibc.close(listenFD)
+                listener.close()
+                state = .stopped
                 throw error
             }
-            boundPort.store(Self.localPort(of: listenFD), ordering: .releasing)
-            state = .running(listenFD: listenFD, handles: handles, threads: threads)
+            state = .running(listener, handles: handles, threads: threads)
         }
         return port
     }
@@ -96,18 +126,20 @@ public final class HTTPServer: Sendable {
     /// `shutdownGracePeriod`), closes every connection and joins the serving threads. Idempotent.
     /// Do not call it from a handler (it waits for the serving threads).
     public func stop() {
-        let running = state.withLock { state -> (Int32, [ServerLoopHandle], [pthread_t])? in
-            guard case .running(let listenFD, let handles, let threads) = state else {
-                state = .stopped
-                return nil
-            }
-            state = .stopped
-            return (listenFD, handles, threads)
+        let previous = state.withLock { state -> RunState in
+            defer { state = .stopped }
+            return state
         }
-        guard let (listenFD, handles, threads) = running else { return }
-        for handle in handles { handle.requestStop() }
-        for thread in threads { ServerThread.join(thread) }
-        Glibc.close(listenFD)
+        switch previous {
+        case .running(let listener, let handles, let threads):
+            for handle in handles { handle.requestStop() }
+            for thread in threads { ServerThread.join(thread) }
+            listener.close()
+        case .bound(let listener):
+            listener.close()
+        case .idle, .stopped:
+            break
+        }
     }
 
     /// Current counters, summed over serving threads (busy time stays per thread).
@@ -120,53 +152,10 @@ public final class HTTPServer: Sendable {
             stats.acceptedConnections += counter.acceptedConnections.load(ordering: .relaxed)
             stats.requestsServed += counter.requestsServed.load(ordering: .relaxed)
             stats.protocolErrors += counter.protocolErrors.load(ordering: .relaxed)
+            stats.backPressuredConnections += counter.backPressuredConnections.load(ordering: .relaxed)
+            stats.droppedResponses += counter.droppedResponses.load(ordering: .relaxed)
             stats.busyNanoseconds.append(counter.busyNanoseconds.load(ordering: .relaxed))
         }
         return stats
-    }
-
-    // MARK: - Socket set-up
-
-    private static func listen(host: String, port: Int, backlog: Int) throws -> Int32 {
-        guard (0...65535).contains(port) else {
-            throw HTTPServerError("invalid port \(port) (expected 0...65535)")
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            throw HTTPServerError("invalid host '\(host)' (expected an IPv4 address such as 127.0.0.1)")
-        }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-                        | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw HTTPServerError("socket() failed: errno \(errno)") }
-        var one: Int32 = 1
-        // SO_REUSEADDR only lets us rebind a port whose old connections sit in TIME_WAIT.
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if bound != 0 {
-            let error = errno
-            Glibc.close(fd)
-            throw HTTPServerError("bind \(host):\(port) failed: \(String(cString: strerror(error))) (errno \(error))")
-        }
-        if Glibc.listen(fd, Int32(clamping: backlog)) != 0 {
-            let error = errno
-            Glibc.close(fd)
-            throw HTTPServerError("listen on \(host):\(port) failed: errno \(error)")
-        }
-        return fd
-    }
-
-    private static func localPort(of fd: Int32) -> Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -19,11 +19,20 @@ public struct HTTPServerConfiguration: Sendable {
     /// How long a started request may take to deliver its complete headers before the server answers
     /// 408 and closes (slowloris protection). Default 10 s.
     public var headerReadTimeout: Duration = .seconds(10)
+    /// How long the body of a request may take to arrive in full, counted from the end of its head, before
+    /// the server answers 408 and closes (slow-body protection: without it every trickled byte would reset
+    /// the idle timer). 20 s lets a 1 MiB body through at 52 KB/s. Default 20 s.
+    public var bodyReadTimeout: Duration = .seconds(20)
     /// Listen backlog (the kernel caps it at net.core.somaxconn). Default 1024.
     public var backlog = 1024
-    /// Most requests of one connection that may be in the handler at once (pipelining depth); further
-    /// pipelined requests wait in the read buffer. Default 64.
-    public var maxPipelinedRequests = 64
+    /// Most requests of one connection that may be in the handler or waiting to be encoded at once
+    /// (pipelining depth); further pipelined requests wait unread. Default 16: with the output limit below
+    /// it bounds what one connection can make the server hold (16 responses + `maxOutputBufferBytes`).
+    public var maxPipelinedRequests = 16
+    /// Unsent response bytes of one connection above which the server stops reading (and parsing) that
+    /// connection's requests until the client has read enough of them, as nginx and HAProxy do: a client
+    /// that pipelines requests and never reads cannot make the server buffer without bound. Default 1 MiB.
+    public var maxOutputBufferBytes = 1 << 20
     /// How long `stop()` waits for in-flight requests before closing their connections. Default 5 s.
     public var shutdownGracePeriod: Duration = .seconds(5)
     /// Where the server reports failures it survives (a failing `epoll_wait`), one line each. Default: stderr.
@@ -51,6 +60,11 @@ public struct HTTPServerStats: Sendable, Equatable {
     public var requestsServed: Int
     /// Requests rejected by the parser or timed out (400, 408, 413, 431, 501, 505) since start.
     public var protocolErrors: Int
+    /// Connections whose requests are not being read right now because the client is not reading its
+    /// responses (more than `maxOutputBufferBytes` unsent): back-pressure at work.
+    public var backPressuredConnections: Int = 0
+    /// Responses dropped unencoded because their connection had closed (the client left) since start.
+    public var droppedResponses: Int = 0
     /// Per serving thread: nanoseconds spent working (parsing, in the handler, writing), as opposed to
     /// waiting in epoll. Differences between two snapshots over wall time give the busy ratio.
     public var busyNanoseconds: [UInt64]
@@ -62,6 +76,8 @@ final class ServerLoopCounters: Sendable {
     let acceptedConnections = Atomic<Int>(0)
     let requestsServed = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
+    let backPressuredConnections = Atomic<Int>(0)
+    let droppedResponses = Atomic<Int>(0)
     let busyNanoseconds = Atomic<UInt64>(0)
 
     /// Single writer (the loop thread), so a relaxed load + store is enough and cheaper than an RMW.

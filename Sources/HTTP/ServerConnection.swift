@@ -33,14 +33,20 @@ final class ServerConnection {
     var lingerDeadline: UInt64 = 0
     /// Output could not be sent completely; waiting for EPOLLOUT.
     var writeBlocked = false
-    /// Parsing stopped because `maxPipelinedRequests` requests are in the handler.
+    /// Parsing (and reading) stopped because `maxPipelinedRequests` requests are in flight or more than
+    /// `maxOutputBufferBytes` of responses are unsent (back-pressure on a client that does not read).
     var pipelineStalled = false
+    /// Stalled because of unsent output (counted in `HTTPServerStats.backPressuredConnections`).
+    var backPressured = false
     /// The connection is in the loop's list of connections with output to send.
     var isDirty = false
 
     /// Part of a request head has arrived (since `headStartedAt`) but not all of it.
     var awaitingHead = false
     var headStartedAt: UInt64 = 0
+    /// A request head has been parsed but not all of its body has arrived (since `bodyStartedAt`).
+    var awaitingBody = false
+    var bodyStartedAt: UInt64 = 0
     /// Last time bytes moved in either direction.
     var lastActivity: UInt64
     /// Events currently registered with epoll.
@@ -58,4 +64,7 @@ final class ServerConnection {
     var inFlight: Int { Int(nextSequence &- nextToWrite) }
 
     var hasUnsentOutput: Bool { outputOffset < output.count }
+
+    /// Encoded response bytes not yet sent.
+    var unsentBytes: Int { output.count - outputOffset }
 }

@@ -35,8 +35,10 @@ final class ServerEventLoop {
     private let maxHeaderBytes: Int
     private let maxBodyBytes: Int
     private let maxPipelined: Int
+    private let maxOutputBytes: Int
     private let idleTimeout: UInt64
     private let headerReadTimeout: UInt64
+    private let bodyReadTimeout: UInt64
     private let gracePeriod: UInt64
     private let sweepInterval: UInt64
     private let errorSink: @Sendable (String) -> Void
@@ -81,12 +83,14 @@ final class ServerEventLoop {
         maxHeaderBytes = configuration.maxHeaderBytes
         maxBodyBytes = configuration.maxBodyBytes
         maxPipelined = max(1, configuration.maxPipelinedRequests)
+        maxOutputBytes = max(1, configuration.maxOutputBufferBytes)
         idleTimeout = Self.nanoseconds(configuration.idleTimeout)
         headerReadTimeout = Self.nanoseconds(configuration.headerReadTimeout)
+        bodyReadTimeout = Self.nanoseconds(configuration.bodyReadTimeout)
         gracePeriod = Self.nanoseconds(configuration.shutdownGracePeriod)
         errorSink = configuration.errorSink
         // Check timeouts a few times per shortest timeout, but not more than every 5 ms or less than 1 s.
-        sweepInterval = min(max(min(idleTimeout, headerReadTimeout) / 4, 5_000_000), 1_000_000_000)
+        sweepInterval = min(max(min(idleTimeout, headerReadTimeout, bodyReadTimeout) / 4, 5_000_000), 1_000_000_000)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         eventBuffer = .allocate(byteCount: Self.maxEvents * ServerSys.eventStride, alignment: 16)
         now = ServerSys.nowNanoseconds()
@@ -187,6 +191,9 @@ final class ServerEventLoop {
         }
         if events & ServerSys.epollOut != 0 {
             guard flush(connection) else { return }
+            // The client read some output: a pipeline stalled on the output limit may go on (in
+            // `deliverCompletions`, which the loop calls after this batch of events).
+            if connection.pipelineStalled && canParse(connection) { markDirty(connection) }
         }
         if readable || events & ServerSys.epollHup != 0 {
             readAndProcess(connection)
@@ -274,9 +281,16 @@ final class ServerEventLoop {
         !connection.readClosed && !connection.peerEOF && !connection.pipelineStalled && !connection.writeBlocked
     }
 
+    /// Whether another request of this connection may be parsed and handed to the handler: fewer than
+    /// `maxPipelined` in flight and less than `maxOutputBytes` of responses waiting for the client.
+    private func canParse(_ connection: ServerConnection) -> Bool {
+        connection.inFlight < maxPipelined && connection.unsentBytes < maxOutputBytes
+    }
+
     private func peerClosed(_ connection: ServerConnection) {
         connection.peerEOF = true
         connection.awaitingHead = false
+        connection.awaitingBody = false
         // Requests still waiting behind a full pipeline will be parsed when it drains; otherwise whatever is
         // buffered is an incomplete request that can never finish.
         if !connection.pipelineStalled {
@@ -317,19 +331,23 @@ final class ServerEventLoop {
                 connection.awaitingHead = false
                 return offset
             }
-            if connection.inFlight >= maxPipelined {
+            if !canParse(connection) {
                 connection.pipelineStalled = true
+                if connection.unsentBytes >= maxOutputBytes { setBackPressured(connection, true) }
                 return offset
             }
             switch connection.parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
             case .request(let request, let consumed):
                 offset += consumed
                 connection.awaitingHead = false
+                connection.awaitingBody = false
                 dispatch(request, on: connection)
             case .needMore:
                 let inHead = connection.parser.isReadingHead
                 if inHead && !connection.awaitingHead { connection.headStartedAt = now }
                 connection.awaitingHead = inHead
+                if !inHead && !connection.awaitingBody { connection.bodyStartedAt = now }
+                connection.awaitingBody = !inHead
                 if connection.parser.wantsContinue {
                     connection.parser.wantsContinue = false
                     // Only when every earlier response is out, so the interim response stays in order.
@@ -341,6 +359,7 @@ final class ServerEventLoop {
                 return offset
             case .error(let status, let reason):
                 connection.awaitingHead = false
+                connection.awaitingBody = false
                 rejectRequest(on: connection, status: status, reason: reason)
                 return bytes.count
             }
@@ -383,6 +402,8 @@ final class ServerEventLoop {
     /// pipelines parse more requests whose handlers answer synchronously.
     private func deliverCompletions() {
         while true {
+            // Synchronous handlers on a fast reader can keep this loop going; a stop must still get in.
+            if !stopping && handle.stopRequested.load(ordering: .acquiring) { beginStop() }
             handle.mailbox.drain(into: &completions)
             if completions.isEmpty && dirty.isEmpty { return }
             for completion in completions { deliver(completion) }
@@ -394,7 +415,9 @@ final class ServerEventLoop {
     private func deliver(_ completion: ServerCompletion) {
         let address = completion.address
         guard let connection = connection(address.fd), connection.id == address.connectionID else {
-            return  // the connection closed meanwhile
+            // The client left: its work is dropped here, never encoded.
+            handle.counters.bump(handle.counters.droppedResponses)
+            return
         }
         if address.sequence == connection.nextToWrite {
             encode(completion, on: connection)
@@ -427,6 +450,13 @@ final class ServerEventLoop {
         }
     }
 
+    /// Counts connections paused because their client does not read (for `HTTPServerStats`).
+    private func setBackPressured(_ connection: ServerConnection, _ paused: Bool) {
+        guard connection.backPressured != paused else { return }
+        connection.backPressured = paused
+        handle.counters.bump(handle.counters.backPressuredConnections, by: paused ? 1 : -1)
+    }
+
     private func markDirty(_ connection: ServerConnection) {
         if !connection.isDirty {
             connection.isDirty = true
@@ -443,11 +473,16 @@ final class ServerEventLoop {
             connection.isDirty = false
             guard connections[Int(connection.fd)] === connection, !connection.lingering else { continue }
             guard connection.writeBlocked || flush(connection) else { continue }
-            if connection.pipelineStalled && connection.inFlight < maxPipelined {
+            guard connection.pipelineStalled else { continue }
+            if canParse(connection) {
                 connection.pipelineStalled = false
+                setBackPressured(connection, false)
                 processPending(connection)
                 if connection.peerEOF && !connection.pipelineStalled { connection.readClosed = true }
                 if !closeIfFinished(connection) { updateInterest(connection) }
+            } else {
+                // Still stalled: by the pipeline depth (normal flow) or by a client that does not read.
+                setBackPressured(connection, connection.unsentBytes >= maxOutputBytes)
             }
         }
         dirty.removeAll(keepingCapacity: true)
@@ -485,7 +520,7 @@ final class ServerEventLoop {
         connection.writeBlocked = false
         if closeIfFinished(connection) { return false }
         // Output drained after EPOLLOUT: a pipeline that stalled meanwhile resumes in `flushDirty`.
-        if connection.pipelineStalled && connection.inFlight < maxPipelined { markDirty(connection) }
+        if connection.pipelineStalled && canParse(connection) { markDirty(connection) }
         updateInterest(connection)
         return true
     }
@@ -544,6 +579,7 @@ final class ServerEventLoop {
 
     private func finalClose(_ connection: ServerConnection) {
         guard connections[Int(connection.fd)] === connection else { return }
+        setBackPressured(connection, false)
         connections[Int(connection.fd)] = nil
         connectionCount -= 1
         Glibc.close(connection.fd)  // also removes it from the epoll set
@@ -564,6 +600,13 @@ final class ServerEventLoop {
                 // Slowloris: a request started but its headers did not arrive in time.
                 connection.awaitingHead = false
                 rejectRequest(on: connection, status: 408, reason: "request headers not received in time")
+                continue
+            }
+            if connection.awaitingBody && !connection.readClosed
+                && now &- connection.bodyStartedAt >= bodyReadTimeout {
+                // Slow body: trickled bytes keep resetting the idle timer, so the body has its own deadline.
+                connection.awaitingBody = false
+                rejectRequest(on: connection, status: 408, reason: "request body not received in time")
                 continue
             }
             guard now &- connection.lastActivity >= idleTimeout else { continue }
@@ -590,6 +633,7 @@ final class ServerEventLoop {
         for case let connection? in connections {
             connection.readClosed = true
             connection.awaitingHead = false
+            connection.awaitingBody = false
             if connection.lingering || (connection.inFlight == 0 && !connection.hasUnsentOutput) {
                 finalClose(connection)
             } else {

@@ -38,6 +38,8 @@ public struct ServerRequestParser: Sendable {
     public private(set) var lastRequestIsHTTP10 = false
 
     private var state: State = .head(scanned: 0)
+    /// The current request's line has arrived and was valid (checked once, before the rest of the head).
+    private var requestLineChecked = false
 
     private enum State: Sendable {
         /// Searching for the end of the head; no CRLFCRLF ends before `scanned`.
@@ -77,6 +79,7 @@ public struct ServerRequestParser: Sendable {
     /// Forgets any partial request (e.g. when the connection is reused for something else).
     public mutating func reset() {
         state = .head(scanned: 0)
+        requestLineChecked = false
         wantsContinue = false
     }
 
@@ -101,6 +104,7 @@ public struct ServerRequestParser: Sendable {
         switch result {
         case .request, .error:
             state = .head(scanned: 0)
+            requestLineChecked = false
             wantsContinue = false
         case .needMore:
             break
@@ -137,6 +141,15 @@ public struct ServerRequestParser: Sendable {
             if let bad = firstBareLF(bytes, from: max(start, scanned - 1), to: count) {
                 return .error(status: 400, reason: "line ending without CR at byte \(bad)")
             }
+            // Judge the request line as soon as it is complete: a line with no HTTP version (HTTP/0.9
+            // style) would otherwise wait for a blank line that never comes, until the header timeout.
+            if !requestLineChecked, let lineEnd = Self.indexOf(13, in: bytes, from: start, limit: count - start),
+               lineEnd + 1 < count {
+                if case .failure(let failure) = parseRequestLine(bytes, from: start, to: lineEnd) {
+                    return .error(status: failure.status, reason: failure.reason)
+                }
+                requestLineChecked = true
+            }
             state = .head(scanned: count)
             return .needMore
         }
@@ -163,6 +176,7 @@ public struct ServerRequestParser: Sendable {
         var connectionClose = false
         var connectionKeepAlive = false
         var expectContinue = false
+        var hostFields = 0
         var lineStart = lineEnd + 2
         while lineStart < end - 2 {
             var cr = lineStart
@@ -206,10 +220,19 @@ public struct ServerRequestParser: Sendable {
                 }
             } else if Self.equalsLowercase(nameBytes, "expect") {
                 expectContinue = Self.equalsLowercase(valueBytes, "100-continue")
+            } else if Self.equalsLowercase(nameBytes, "host") {
+                hostFields += 1
             }
             headers.add(name: String(decoding: nameBytes, as: UTF8.self),
                         value: String(decoding: valueBytes, as: UTF8.self))
             lineStart = cr + 2
+        }
+        // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, and for any request with more than one.
+        if hostFields == 0 && !requestLine.http10 {
+            return .error(status: 400, reason: "missing Host header (required in HTTP/1.1)")
+        }
+        if hostFields > 1 {
+            return .error(status: 400, reason: "more than one Host header")
         }
         if chunked && contentLength != nil {
             // Both framings at once is the classic request-smuggling vector: refuse (RFC 9112 §6.3).
@@ -247,6 +270,9 @@ public struct ServerRequestParser: Sendable {
         i += 1
         let targetStart = i
         while i < end && bytes[i] > 32 && bytes[i] != 127 { i += 1 }
+        if i == end && i > targetStart {
+            return .failure(Failure(status: 400, reason: "request line without an HTTP version (HTTP/0.9 is not supported)"))
+        }
         guard i > targetStart, i < end, bytes[i] == 32 else {
             return .failure(Failure(status: 400, reason: "malformed request target"))
         }

@@ -13,7 +13,11 @@ enum ServerResponseEncoder {
         // RFC 9110 §8.6: no Content-Length (and no body) on 1xx, 204 and 304.
         let bodyless = status < 200 || status == 204 || status == 304
         let body = response.body
-        out.reserveCapacity(out.count + 64 + body.count + response.headers.count * 32)
+        // Reserve only when it must grow, and then at least double: `reserveCapacity` allocates exactly
+        // what it is asked for, so reserving a little more for each of many pipelined responses would copy
+        // the whole buffer every time (quadratic).
+        let needed = out.count + 64 + body.count + response.headers.count * 32
+        if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }
 
         appendASCII("HTTP/1.1 ", to: &out)
         out.append(UInt8(48 + status / 100))

@@ -2,10 +2,11 @@
 import Dispatch
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("serving knob and worker pool")
 struct ServingKnobTests {
-    @Test func workerPoolIsBoundedFIFOAndDrainsOnStop() {
+    @Test func workerPoolIsBoundedFIFOAndDropsQueuedJobsOnStop() {
         let pool = WorkerPool(threads: 1, capacity: 2)
         let started = DispatchSemaphore(value: 0)
         let gate = DispatchSemaphore(value: 0)
@@ -23,14 +24,17 @@ struct ServingKnobTests {
         gate.signal()
         for _ in 0..<3 { done.wait() }
         #expect(order.withLock { $0 } == [0, 1, 2])
-        // Queued jobs still run when stop() comes first.
-        let late = DispatchSemaphore(value: 0)
+        // stop() lets the running job finish but drops the queued one (its connection is gone by then).
         let ran = Atomic<Int>(0)
-        #expect(pool.submit { late.wait(); ran.add(1, ordering: .relaxed) })
-        #expect(pool.submit { ran.add(1, ordering: .relaxed) })
-        late.signal()
-        pool.stop()
-        #expect(ran.load(ordering: .relaxed) == 2)
+        #expect(pool.submit { started.signal(); gate.wait(); ran.add(1, ordering: .relaxed) })
+        started.wait()
+        #expect(pool.submit { ran.add(10, ordering: .relaxed) })
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { pool.stop(); stopped.signal() }
+        #expect(waitUntilBlocking { pool.queueLength == 0 })
+        gate.signal()
+        stopped.wait()
+        #expect(ran.load(ordering: .relaxed) == 1)
         #expect(!pool.submit {})
     }
 

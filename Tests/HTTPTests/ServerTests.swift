@@ -85,7 +85,7 @@ struct ServerTests {
         }
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("GET /one HTTP/1.1\r\n\r\nGET /two HTTP/1.1\r\n\r\nGET /three HTTP/1.1\r\n\r\n")
+        try client.send("GET /one HTTP/1.1\r\nHost: t\r\n\r\nGET /two HTTP/1.1\r\nHost: t\r\n\r\nGET /three HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try client.readResponse().bodyText == "/one")
         #expect(try client.readResponse().bodyText == "/two")
         #expect(try client.readResponse().bodyText == "/three")
@@ -95,7 +95,7 @@ struct ServerTests {
         let server = try startServer(configure: { $0.maxPipelinedRequests = 4 }, handler: Self.echo)
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send((0..<50).map { "GET /\($0) HTTP/1.1\r\n\r\n" }.joined())
+        try client.send((0..<50).map { "GET /\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
         for index in 0..<50 {
             #expect(try client.readResponse().bodyText == "GET /\(index) ")
         }
@@ -105,7 +105,7 @@ struct ServerTests {
         let server = try startServer(handler: Self.echo)
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n")
+        try client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n")
         try client.send("5\r\npedia\r\n0\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.bodyText == "POST /c Wikipedia")
@@ -115,7 +115,7 @@ struct ServerTests {
         let server = try startServer(handler: Self.echo)
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("GET /bye HTTP/1.1\r\nConnection: close\r\n\r\n")
+        try client.send("GET /bye HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.header("Connection") == "close")
@@ -124,8 +124,8 @@ struct ServerTests {
     }
 
     @Test(arguments: [
-        (431, "GET / HTTP/1.1\r\nX-Big: \(String(repeating: "a", count: 3000))\r\n\r\n"),
-        (413, "POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\nsome of the body"),
+        (431, "GET / HTTP/1.1\r\nHost: t\r\nX-Big: \(String(repeating: "a", count: 3000))\r\n\r\n"),
+        (413, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\nsome of the body"),
         (400, "HELLO?\r\n\r\n"),
     ])
     func limitsAndGarbageAreRejectedOverTheWire(status: Int, request: String) throws {
@@ -147,7 +147,7 @@ struct ServerTests {
         let server = try startServer(handler: Self.echo)
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("GET /ok HTTP/1.1\r\n\r\nNOT HTTP AT ALL\r\n\r\n")
+        try client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\nNOT HTTP AT ALL\r\n\r\n")
         #expect(try client.readResponse().status == 200)
         #expect(try client.readResponse().status == 400)
         #expect(try client.waitForClose())
@@ -167,7 +167,7 @@ struct ServerTests {
         let server = try startServer(configure: { $0.idleTimeout = .milliseconds(200) }, handler: Self.echo)
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("GET / HTTP/1.1\r\n\r\n")
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try client.readResponse().status == 200)
         #expect(try client.waitForClose())
     }
@@ -179,7 +179,7 @@ struct ServerTests {
         }
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("GET /big HTTP/1.1\r\n\r\nGET /big HTTP/1.1\r\n\r\n")
+        try client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\nGET /big HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try client.readResponse().body == payload)
         #expect(try client.readResponse().body == payload)
     }
@@ -188,7 +188,7 @@ struct ServerTests {
         let server = try startServer(handler: Self.echo)
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("HEAD /h HTTP/1.1\r\n\r\nGET /g HTTP/1.1\r\n\r\n")
+        try client.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\nGET /g HTTP/1.1\r\nHost: t\r\n\r\n")
         let head = try client.readResponse(expectBody: false)
         #expect(head.header("Content-Length") == "8")  // "HEAD /h " would be the body
         #expect(head.body.isEmpty)
@@ -199,7 +199,7 @@ struct ServerTests {
         let server = try startServer(handler: Self.echo)
         defer { server.stop() }
         let client = try RawSocketClient(port: server.port)
-        try client.send("PUT /e HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+        try client.send("PUT /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
         #expect(try client.readResponse().status == 100)
         try client.send("abc")
         #expect(try client.readResponse().bodyText == "PUT /e abc")
@@ -212,7 +212,7 @@ struct ServerTests {
         }
         let busy = try RawSocketClient(port: server.port)
         let idle = try RawSocketClient(port: server.port)
-        try busy.send("GET /slow HTTP/1.1\r\n\r\n")
+        try busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(await waitUntil { held.value != nil })
 
         let stopped = ServerTestBox(false)
@@ -240,7 +240,7 @@ struct ServerTests {
             held.update { $0 = responder }
         }
         let client = try RawSocketClient(port: server.port)
-        try client.send("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n")
+        try client.send("GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
         #expect(try client.readResponse().status == 200)
         #expect(try client.readResponse().status == 200)
         server.stop()

@@ -117,6 +117,13 @@ public final class RawSocketClient {
         }
     }
 
+    /// Closes the socket with a reset (SO_LINGER 0), as a client does that leaves with unread data.
+    public func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close()
+    }
+
     /// Closes the socket now.
     public func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }

@@ -54,11 +54,15 @@ final class WorkerPool: Sendable {
         return accepted
     }
 
-    /// Lets the queued jobs finish, then ends the workers and waits for them. Idempotent.
+    /// Drops the jobs still queued, lets the running ones finish, then ends the workers and waits for them.
+    /// Idempotent. Dropping is what a stop needs: the HTTP server stops first, so nobody could receive the
+    /// responses of queued jobs (running them would only make the stop outlast its grace period).
     func stop() {
         let wake = state.withLock { s -> Bool in
             if s.stopping { return false }
             s.stopping = true
+            for index in 0..<s.count { s.ring[(s.head + index) % capacity] = nil }
+            s.count = 0
             return true
         }
         if wake { for _ in 0..<threadCount { available.signal() } }
