@@ -207,7 +207,8 @@ struct ServerTests {
 
     @Test func gracefulStopFinishesAnInFlightRequest() async throws {
         let held = ServerTestBox<HTTPResponder?>(nil)
-        let server = try startServer(threads: 1) { _, responder in
+        // Under a loaded full-suite run this task can wait long to resume: no idle timeout may close `idle` first.
+        let server = try startServer(threads: 1, configure: { $0.idleTimeout = .seconds(3600) }) { _, responder in
             held.update { $0 = responder }
         }
         let busy = try RawSocketClient(port: server.port)
