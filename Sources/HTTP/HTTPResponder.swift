@@ -35,6 +35,16 @@ public struct HTTPResponder: Sendable {
             callback(response)
         }
     }
+
+    /// Fault injection (the demo's flaky dependency, like Toxiproxy's `reset_peer`): sends only the first
+    /// `byteCount` bytes of `response` as encoded (status line, headers, body), then closes the connection with a
+    /// TCP reset, so the client sees "connection reset by peer" in the middle of a response. A callback responder
+    /// gets nothing (there is no connection to reset).
+    public func reset(afterSending byteCount: Int, of response: HTTPResponse) {
+        guard case .loop(let mailbox, var address) = target else { return }
+        address.resetAfterBytes = max(0, byteCount)
+        mailbox.post(ServerCompletion(address: address, response: response))
+    }
 }
 
 /// Which connection and which request of it a completion answers, plus what the encoder needs to know
@@ -48,6 +58,8 @@ struct ServerCompletionAddress: Sendable {
     var http10: Bool
     /// Set for the server's own error responses (400, 408, 413, 431...): close gently after writing.
     var isProtocolError = false
+    /// Set by `HTTPResponder.reset(afterSending:of:)`: send this many bytes of the response, then reset.
+    var resetAfterBytes: Int?
 }
 
 struct ServerCompletion: Sendable {

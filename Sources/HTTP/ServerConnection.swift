@@ -28,6 +28,8 @@ final class ServerConnection {
     var closeAfterFlush = false
     /// Close gently (shutdown + drain) because the peer may still be sending.
     var lingerOnClose = false
+    /// Close with a TCP reset (SO_LINGER 0) once the output is sent: `HTTPResponder.reset(afterSending:of:)`.
+    var resetOnClose = false
     /// In the lingering phase: our side is shut down, we discard input until EOF or `lingerDeadline`.
     var lingering = false
     var lingerDeadline: UInt64 = 0

@@ -441,9 +441,18 @@ final class ServerEventLoop {
         let close = !address.keepAlive || address.isProtocolError
             || (connection.readClosed && isLast)
             || completion.response.headers.containsToken("close", in: "Connection")
+        let start = connection.output.count
         ServerResponseEncoder.encode(completion.response, into: &connection.output, omitBody: address.isHead,
                                      close: close, keepAliveHeader: address.http10 && !close)
         handle.counters.bump(handle.counters.requestsServed)
+        if let keep = address.resetAfterBytes {
+            // Injected fault: cut the response short and reset the connection once the cut bytes are out.
+            connection.output.removeLast(max(0, connection.output.count - start - keep))
+            connection.resetOnClose = true
+            connection.closeAfterFlush = true
+            connection.readClosed = true
+            return
+        }
         if close {
             connection.closeAfterFlush = true
             connection.readClosed = true
@@ -554,6 +563,13 @@ final class ServerEventLoop {
     /// pipelined bytes), closing outright would make the kernel send RST, which can destroy the response
     /// before the client reads it; so we shut down our side and discard input until EOF or a deadline.
     private func close(_ connection: ServerConnection) {
+        if connection.resetOnClose {
+            // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+            var option = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(connection.fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+            finalClose(connection)
+            return
+        }
         guard connection.lingerOnClose && !connection.peerEOF && !stopping else {
             finalClose(connection)
             return

@@ -1,0 +1,183 @@
+import Dispatch
+import Foundation
+import Metrics
+import Synchronization
+
+/// Background jobs (the `jobs` knob's "queued" mode): a durable `JobStore`, a fixed set of worker threads at a lower
+/// OS priority than the serving threads, and retries with exponential backoff and jitter until a job is dead.
+///
+/// At-least-once: a job interrupted by a crash runs again after the restart, so handlers must be idempotent (the same
+/// payload gives the same result, and storing it twice is harmless).
+final class JobQueue: Sendable {
+    /// Runs one job and returns its result (stored as text); a thrown error fails the attempt.
+    typealias Handler = @Sendable (JobRecord) throws -> String
+
+    struct Configuration: Sendable {
+        /// Worker threads. Default 2: one per core here; more would only queue on the CPU.
+        var workers = 2
+        /// Nice value of the worker threads (0 normal, 19 lowest). Default 10: under CFS a nice-10 thread gets about
+        /// a tenth of the CPU share of a nice-0 serving thread when both want the core, so light routes keep theirs.
+        var niceness: Int32 = 10
+        var retry = JobRetryPolicy()
+        init() {}
+    }
+
+    /// Counters for the probe and `/metrics` (atomics: read every tick without touching the database).
+    struct Statistics: Sendable {
+        var depth: Int
+        var running: Int
+        var completed: UInt64
+        var retried: UInt64
+        var dead: UInt64
+        var latency: LatencyHistogram
+    }
+
+    private let path: String
+    private let configuration: Configuration
+    private let handler: Handler
+    /// Enqueue and status reads from request threads share one connection.
+    private let front: Mutex<JobStore>
+    private let wakeups = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = DispatchGroup()
+    private let started = Atomic<Bool>(false)
+
+    private let depth = Atomic<Int>(0)
+    private let running = Atomic<Int>(0)
+    private let completed = Atomic<UInt64>(0)
+    private let retried = Atomic<UInt64>(0)
+    private let dead = Atomic<UInt64>(0)
+    private let latency = AtomicLatencyHistogram()
+
+    /// Opens (or creates) the job table at `path`. Workers start with `start()`.
+    init(path: String, configuration: Configuration = .init(), handler: @escaping Handler) throws {
+        self.path = path
+        self.configuration = configuration
+        self.handler = handler
+        front = Mutex(try JobStore(path: path))
+    }
+
+    deinit { stop() }
+
+    /// Re-queues jobs a previous process left running, then starts the workers. Once.
+    func start() throws {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let waiting = try front.withLock { store -> Int in
+            try store.requeueAbandoned()
+            let counts = try store.counts()
+            return (counts[.queued] ?? 0) + (counts[.failed] ?? 0)
+        }
+        depth.store(waiting, ordering: .relaxed)
+        for index in 0..<max(1, configuration.workers) {
+            let store = try JobStore(path: path)
+            let worker = UncheckedStore(store)
+            finished.enter()
+            let thread = Thread { [self] in
+                // Linux nice values are per thread: `who` 0 is the calling thread, not the whole process.
+                setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, configuration.niceness)
+                work(worker.store)
+                worker.store.close()
+                finished.leave()
+            }
+            thread.name = "dyno.job-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Lets running jobs finish, then ends the workers (queued jobs stay in the table for the next start). Idempotent.
+    func stop() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if started.load(ordering: .acquiring) {
+            for _ in 0..<max(1, configuration.workers) { wakeups.signal() }
+            finished.wait()
+        }
+    }
+
+    /// Stores a new job and wakes a worker; returns the job id.
+    func enqueue(kind: String, payload: String) throws -> Int64 {
+        let id = try front.withLock { try $0.enqueue(kind: kind, payload: payload, nowMilliseconds: JobStore.nowMilliseconds()) }
+        depth.wrappingAdd(1, ordering: .relaxed)
+        wakeups.signal()
+        return id
+    }
+
+    func job(id: Int64) throws -> JobRecord? {
+        try front.withLock { try $0.job(id: id) }
+    }
+
+    var statistics: Statistics {
+        Statistics(depth: max(0, depth.load(ordering: .relaxed)), running: running.load(ordering: .relaxed),
+                   completed: completed.load(ordering: .relaxed), retried: retried.load(ordering: .relaxed),
+                   dead: dead.load(ordering: .relaxed), latency: latency.snapshot())
+    }
+
+    // MARK: Workers
+
+    private func work(_ store: JobStore) {
+        while !stopping.load(ordering: .acquiring) {
+            let job: JobRecord?
+            do {
+                job = try store.claimNext(nowMilliseconds: JobStore.nowMilliseconds())
+            } catch {
+                log("claiming a job failed: \(error)")
+                job = nil
+            }
+            if let job {
+                depth.wrappingSubtract(1, ordering: .relaxed)
+                running.wrappingAdd(1, ordering: .relaxed)
+                run(job, store)
+                running.wrappingSubtract(1, ordering: .relaxed)
+                continue
+            }
+            // Nothing due: wait for an enqueue, or until the earliest retry is due (at most a second, so a job
+            // enqueued by another process is picked up too).
+            let now = JobStore.nowMilliseconds()
+            let next = (try? store.nextRunAt()) ?? nil
+            let waitMilliseconds = next.map { min(max($0 - now, 1), 1000) } ?? 1000
+            _ = wakeups.wait(timeout: .now() + .milliseconds(Int(waitMilliseconds)))
+        }
+    }
+
+    private func run(_ job: JobRecord, _ store: JobStore) {
+        let outcome: Result<String, any Error>
+        do {
+            outcome = .success(try handler(job))
+        } catch {
+            outcome = .failure(error)
+        }
+        let now = JobStore.nowMilliseconds()
+        do {
+            switch outcome {
+            case .success(let result):
+                try store.complete(id: job.id, result: result, nowMilliseconds: now)
+                completed.wrappingAdd(1, ordering: .relaxed)
+                latency.record(nanoseconds: UInt64(max(0, now - job.enqueuedAtMilliseconds)) * 1_000_000)
+            case .failure(let error):
+                let delay = configuration.retry.nextDelay(afterAttempt: job.attempts, random: Double.random(in: 0..<1))
+                let retryAt = delay.map { now + Int64($0 / 1_000_000) }
+                try store.fail(id: job.id, error: String(describing: error), retryAtMilliseconds: retryAt,
+                               nowMilliseconds: now)
+                if retryAt == nil {
+                    dead.wrappingAdd(1, ordering: .relaxed)
+                } else {
+                    retried.wrappingAdd(1, ordering: .relaxed)
+                    depth.wrappingAdd(1, ordering: .relaxed)
+                }
+            }
+        } catch {
+            // The outcome is lost; the job stays `running` until the next start re-queues it (at-least-once).
+            log("recording job \(job.id) failed: \(error)")
+        }
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data("dyno jobs: \(message)\n".utf8))
+    }
+}
+
+/// Moves a worker's own store onto its thread. `@unchecked Sendable` is safe: the store is created for that one worker
+/// and used only by its thread afterwards.
+private struct UncheckedStore: @unchecked Sendable {
+    let store: JobStore
+    init(_ store: JobStore) { self.store = store }
+}
