@@ -14,7 +14,7 @@ enum BackendPanels {
         switch panel {
         case .cache: cache(backend.cache, rates, ctx, r)
         case .pool: pool(backend.pool, backend.serving, ctx, r)
-        case .breaker: breakers(backend.breakers, rates, ctx, r)
+        case .breaker: breakers(backend.breakers, backend.dependency, rates, ctx, r)
         case .jobs: jobs(backend.jobs, rates, ctx, r)
         case .memory: memory(backend.rssBytes, ctx, r)
         default: break
@@ -110,40 +110,88 @@ enum BackendPanels {
         }
     }
 
-    static func breakers(_ probes: [BreakerProbe], _ rates: BackendRates?, _ ctx: RenderContext, _ r: Rect) {
+    /// Breaker: per dependency its state (coloured), failure and slow-call rates, rejections; the dependency calls
+    /// (`dependency_io`: in flight, threads blocked, the injected fault); the last seconds of states as a strip.
+    static func breakers(_ probes: [BreakerProbe], _ dependency: DependencyProbe?, _ rates: BackendRates?,
+                         _ ctx: RenderContext, _ r: Rect) {
         let canvas = ctx.canvas
-        guard !probes.isEmpty else { return noProbe("breaker", canvas, r) }
-        let nameWidth = min(max(probes.map(\.dependency.count).max() ?? 0, 4), max(r.width / 3, 4)) + 1
-        canvas.put(Text.left("dep", nameWidth) + Text.left("state", 10) + Text.right("fail", 6) + Text.right("rej/s", 7),
+        guard let first = probes.first else { return noProbe("breaker", canvas, r) }
+        let nameWidth = min(max(probes.map(\.dependency.count).max() ?? 0, 3), max(r.width / 4, 3)) + 1
+        canvas.put(Text.left("dep", nameWidth) + Text.left("state", 11) + Text.right("fail", 5) + Text.right("slow", 5),
                    in: r, row: 0, style: .muted)
-        for (i, b) in probes.enumerated() {
-            guard i + 1 < r.height else { break }
-            let stateStyle: Style = switch b.state {
-            case .closed: .good
-            case .open: .bad
-            case .halfOpen: Style(.warning, bold: true)
-            case .off: .muted
-            }
-            canvas.put(Text.left(b.dependency, nameWidth), in: r, row: i + 1)
-            canvas.put(Text.left((ctx.glyphs.isUnicode ? "● " : "* ") + b.state.rawValue, 10), in: r, row: i + 1, column: nameWidth, style: stateStyle)
-            canvas.put(Text.right(Text.percent(b.failureRate), 6), in: r, row: i + 1, column: nameWidth + 10, style: b.failureRate > 0 ? .bad : .normal)
-            let rejected = rates?.breakerRejectedPerSecond[b.dependency] ?? 0
-            canvas.put(Text.right(Text.count(rejected), 7), in: r, row: i + 1, column: nameWidth + 16, style: rejected > 0 ? Style(.warning) : .normal)
-            canvas.put(" (" + Text.count(b.rejected) + ")", in: r, row: i + 1, column: nameWidth + 23, style: .muted)
+        var row = 1
+        for b in probes where row < r.height {
+            canvas.put(Text.left(b.dependency, nameWidth), in: r, row: row)
+            canvas.put(Text.left((ctx.glyphs.isUnicode ? "● " : "* ") + b.state.rawValue, 11), in: r, row: row,
+                       column: nameWidth, style: breakerStyle(b.state))
+            canvas.put(Text.right(Text.percent(b.failureRate), 5), in: r, row: row, column: nameWidth + 11,
+                       style: b.failureRate > 0 ? .bad : .normal)
+            canvas.put(Text.right(Text.percent(b.slowCallRate), 5), in: r, row: row, column: nameWidth + 16,
+                       style: b.slowCallRate > 0 ? Style(.warning) : .normal)
+            row += 1
+        }
+        if row < r.height {
+            let rejected = rates?.breakerRejectedPerSecond[first.dependency] ?? 0
+            pairs([("rejected", Text.count(rejected) + "/s", rejected > 0 ? Style(.warning) : .normal),
+                   ("total", Text.count(first.rejected), .muted)], row: row, canvas, r)
+            row += 1
+        }
+        if let d = dependency, row + 1 < r.height {
+            pairs([("io", d.io.rawValue, d.io == .async ? .good : Style(.warning, bold: true)),
+                   ("in flight", Text.count(d.inFlight), .normal)], row: row, canvas, r)
+            pairs([("blocked", Text.count(d.threadsBlocked), d.threadsBlocked > 0 ? .bad : .normal),
+                   ("fault", d.fault.rawValue, d.fault == .ok ? .normal : Style(.warning, bold: true))], row: row + 1, canvas, r)
+            row += 2
+        }
+        guard row + 1 < r.height else { return }
+        canvas.put("\(first.dependency) state, last \(r.width) s", in: r, row: row, style: .muted)
+        stateStrip(first, ctx, Rect(x: r.x, y: r.y + row + 1, width: r.width, height: 1))
+    }
+
+    static func breakerStyle(_ state: BreakerProbe.State) -> Style {
+        switch state {
+        case .closed: .good
+        case .open: .bad
+        case .halfOpen: Style(.warning, bold: true)
+        case .off: .muted
         }
     }
 
+    /// One column per second, newest on the right: the breaker's state then, from its transitions.
+    static func stateStrip(_ b: BreakerProbe, _ ctx: RenderContext, _ r: Rect) {
+        let glyph: (BreakerProbe.State) -> String = { state in
+            switch state {
+            case .closed: ctx.glyphs.isUnicode ? "▁" : "_"
+            case .open: ctx.glyphs.isUnicode ? "█" : "#"
+            case .halfOpen: ctx.glyphs.isUnicode ? "▄" : "~"
+            case .off: " "
+            }
+        }
+        for column in 0..<r.width {
+            let secondsAgo = UInt64(r.width - 1 - column)
+            let at = b.probedAtNanoseconds &- min(b.probedAtNanoseconds, secondsAgo * 1_000_000_000)
+            // The state at `at`: the last transition before it, or (before any) where the first one started.
+            var state = b.transitions.first?.from ?? (b.state == .off ? .closed : b.state)
+            for t in b.transitions where t.atNanoseconds <= at { state = t.to }
+            if b.transitions.isEmpty { state = b.state == .off ? .off : state }
+            ctx.canvas.put(glyph(state), in: r, row: 0, column: column, style: breakerStyle(state))
+        }
+    }
+
+    /// Jobs: the `jobs` mode, depth, running, p50/p99 job latency (enqueue → done), throughput, retries and dead
+    /// jobs, and the depth over time.
     static func jobs(_ probe: JobsProbe?, _ rates: BackendRates?, _ ctx: RenderContext, _ r: Rect) {
         let canvas = ctx.canvas
         guard let j = probe else { return noProbe("jobs", canvas, r) }
-        pairs([("jobs", j.enabled ? "queued" : "inline", j.enabled ? .good : Style(.warning, bold: true)),
-               ("running", "\(j.running)", .normal)], row: 0, canvas, r)
-        pairs([("queue depth", "\(j.queueDepth)", Style(.accent, bold: true))], row: 1, canvas, r)
-        pairs([("latency p50", Text.duration(nanoseconds: j.latency.p50), .normal),
-               ("p99", Text.duration(nanoseconds: j.latency.p99), Style(.warning))], row: 2, canvas, r)
+        pairs([("jobs", j.mode.rawValue, j.mode == .queued ? .good : Style(.warning, bold: true)),
+               ("running", "\(j.running)/\(j.workers)", .normal)], row: 0, canvas, r)
+        pairs([("queue depth", Text.count(j.queueDepth), Style(.accent, bold: true))], row: 1, canvas, r)
+        pairs([("latency p50", j.latency.count == 0 ? "-" : Text.duration(nanoseconds: j.latency.p50), .normal),
+               ("p99", j.latency.count == 0 ? "-" : Text.duration(nanoseconds: j.latency.p99), Style(.warning))],
+              row: 2, canvas, r)
         pairs([("done", Text.count(rates?.jobsCompletedPerSecond ?? 0) + "/s", .normal),
-               ("failed", Text.count(j.failed), j.failed > 0 ? .bad : .normal),
-               ("retried", Text.count(j.retried), .normal)], row: 3, canvas, r)
+               ("retried", Text.count(j.retried), j.retried > 0 ? Style(.warning) : .normal),
+               ("dead", Text.count(j.dead), j.dead > 0 ? .bad : .normal)], row: 3, canvas, r)
         if r.height > 5 {
             let series = ctx.model.seconds.elements.map { Double($0.backend?.jobsQueueDepth ?? 0) }
             canvas.put("queue depth over time", in: r, row: 4, style: .muted)

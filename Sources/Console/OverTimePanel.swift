@@ -56,7 +56,7 @@ enum OverTimePanel {
         canvas.put(String(repeating: g.horizontal, count: r.width), in: r, row: markerRow, style: .muted)
         let firstShown = newest.second - rates.count * perColumn + 1
         var lastLabel: String?
-        for event in ctx.snapshot?.events ?? [] where event.kind == "knob" || event.kind == "preset" {
+        for event in ctx.snapshot?.events ?? [] where event.kind == "knob" || event.kind == "preset" || event.kind == "breaker" {
             let second = Int(event.atSeconds)
             guard second >= firstShown, second <= newest.second else { continue }
             let column = (second - firstShown) / perColumn

@@ -24,6 +24,8 @@ public struct DemoBackendConfiguration: Sendable {
     public var workerThreads: Int = max(4, 4 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Jobs that may wait for a worker; beyond that requests get 503 at once. Default 1024.
     public var workerQueueCapacity: Int = 1024
+    /// Background job workers (`jobs=queued`), at a lower OS priority. Default 2: one per core here.
+    public var jobWorkers: Int = 2
     /// Knob settings to start with: a preset, then individual values over it (validated before anything is opened).
     public var preset: KnobPreset? = nil
     public var knobs: [String: String] = [:]
@@ -101,7 +103,7 @@ public final class DemoBackend: Sendable {
             progress("seeded \(database.counts) in \(duration)")
         }
         let secret = try Self.tokenSecret(databasePath: database.path)
-        let parts = BackendParts(configuration: configuration, database: database, knobs: knobs)
+        let parts = try BackendParts(configuration: configuration, database: database, knobs: knobs)
         self.parts = parts
         let units: [any KnobUnit] = KnobUnits.all.map { $0.init(parts: parts) }
         self.units = units
@@ -112,7 +114,7 @@ public final class DemoBackend: Sendable {
                              extraMetrics: { out in
                                  for unit in units { unit.writeMetrics(to: &out) }
                                  Self.writeProcessMetrics(to: &out, knobs: knobs)
-                             })
+                             }, extraRoutes: ExtraRoutes(parts: parts))
         self.api = api
         let serving = units.lazy.compactMap { $0 as? ServingKnob }.first!
         var serverConfiguration = HTTPServerConfiguration(host: configuration.host, port: configuration.port,

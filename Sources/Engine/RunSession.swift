@@ -38,6 +38,8 @@ public final class RunSession: Sendable {
         /// The user changed the rate by hand: the schedule no longer decides it.
         var rateOverridden = false
         var observers: [@Sendable (Snapshot) -> Void] = []
+        /// The last breaker transition put on the timeline (per dependency).
+        var breakerSequences: [String: UInt64] = [:]
     }
     private let state: Mutex<State>
     private let finishedCondition = NSCondition()
@@ -190,6 +192,21 @@ public final class RunSession: Sendable {
         }
     }
 
+    /// New breaker state changes become timeline events ("recommendations breaker open"), so charts mark them.
+    private func recordBreakerTransitions(_ backend: BackendSnapshot) {
+        state.withLock { s in
+            for breaker in backend.breakers {
+                let seen = s.breakerSequences[breaker.dependency] ?? 0
+                for t in breaker.transitions where t.sequence > seen {
+                    let at = s.startNanos == 0 || t.atNanoseconds < s.startNanos ? 0 : Double(t.atNanoseconds - s.startNanos) / 1e9
+                    s.events.append(TimelineEvent(atSeconds: at, kind: "breaker",
+                                                  detail: "\(breaker.dependency) breaker \(t.to.rawValue)", source: "backend"))
+                    s.breakerSequences[breaker.dependency] = t.sequence
+                }
+            }
+        }
+    }
+
     private func tickLoop() {
         let tickNanos = UInt64(tickSeconds * 1e9)
         var schedule = profile.knobSchedule[...]
@@ -226,6 +243,7 @@ public final class RunSession: Sendable {
 
             let (load, routes) = driver.collect()
             let backend = probe?()
+            if let backend { recordBreakerTransitions(backend) }
             let done = stop || (profile.totalSeconds.map { elapsed >= $0 } ?? false)
             let (snapshot, observers) = state.withLock { s -> (Snapshot, [@Sendable (Snapshot) -> Void]) in
                 s.sequence += 1

@@ -123,14 +123,19 @@ enum Fixtures {
         serving.model = .blocking; serving.busyRatio = 0.83; serving.workerThreads = 2; serving.workerBusy = 2; serving.workerQueueLength = 5
         b.serving = serving
         var jobs = JobsProbe()
-        jobs.enabled = true; jobs.queueDepth = Int(tick % 7); jobs.running = 2; jobs.completed = n * 10; jobs.failed = n / 10; jobs.retried = n / 20
+        jobs.mode = .queued; jobs.workers = 2; jobs.queueDepth = Int(tick % 7); jobs.running = 2; jobs.completed = n * 10; jobs.failed = n / 10; jobs.retried = n / 20
         jobs.latency = LatencySummary(count: n * 10, p50: 12_000_000, p99: 340_000_000)
         b.jobs = jobs
         var flaky = BreakerProbe(dependency: "flaky")
         flaky.state = .open; flaky.failureRate = 0.52; flaky.calls = n * 30; flaky.failures = n * 15; flaky.rejected = n * 12
         var geo = BreakerProbe(dependency: "geo")
         geo.state = .closed; geo.failureRate = 0.01; geo.calls = n * 30
+        flaky.slowCallRate = 0.1; flaky.probedAtNanoseconds = 100_000_000_000
+        flaky.transitions = [BreakerProbe.Transition(sequence: 1, atNanoseconds: 88_000_000_000, from: .closed, to: .open)]
         b.breakers = [flaky, geo]
+        var dependency = DependencyProbe()
+        dependency.io = .blocking; dependency.fault = .hang; dependency.inFlight = 12; dependency.threadsBlocked = 2
+        b.dependency = dependency
         var articles = BackendRouteProbe(route: "GET /api/articles")
         articles.requests = n * 50; articles.dbQueries = n * 50 * 21
         b.routes = [articles]

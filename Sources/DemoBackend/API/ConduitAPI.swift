@@ -13,11 +13,14 @@ final class ConduitAPI: Sendable {
     let extraMetrics: @Sendable (inout PrometheusWriter) -> Void
     /// Where a 500's cause goes (with the request id the client sees).
     let errorLog: InternalErrorLog
+    /// The routes of the dependency and jobs knobs (related articles, the comment spam check, reports); nil: 404.
+    let extraRoutes: ExtraRoutes?
 
     init(store: any ConduitStore, tokens: TokenSigner, metrics: BackendMetrics, knobs: KnobRegistry,
          errorLog: InternalErrorLog = InternalErrorLog(sink: InternalErrorLog.standardError),
-         extraMetrics: @escaping @Sendable (inout PrometheusWriter) -> Void = { _ in }) {
+         extraMetrics: @escaping @Sendable (inout PrometheusWriter) -> Void = { _ in }, extraRoutes: ExtraRoutes? = nil) {
         self.errorLog = errorLog
+        self.extraRoutes = extraRoutes
         self.store = store
         self.tokens = tokens
         self.metrics = metrics
@@ -148,6 +151,12 @@ final class ConduitAPI: Sendable {
         case .tags:
             let names = try store.tags(&context)
             return json(200, ConduitEncoding.tags(names), &context)
+        case .createReport, .getReport:
+            guard let extraRoutes else { throw APIError.notFound("route") }
+            return try extraRoutes.reports(match, request, api: self, &context)
+        case .relatedArticles:
+            // Answered through `handle(_:receivedAt:queueNanoseconds:responder:)` (it may wait on the dependency).
+            throw APIError.notFound("route")
         }
     }
 
@@ -268,7 +277,7 @@ final class ConduitAPI: Sendable {
     }
 
     /// The authenticated user's id and the token; 401 without a valid token.
-    private func requireViewer(_ request: HTTPRequest, _ context: inout RequestContext) throws(APIError) -> (Int64, String) {
+    func requireViewer(_ request: HTTPRequest, _ context: inout RequestContext) throws(APIError) -> (Int64, String) {
         guard let token = try Self.bearerToken(request) else { throw APIError.tokenMissing }
         do {
             let claims = try tokens.verify(token)
@@ -280,14 +289,14 @@ final class ConduitAPI: Sendable {
     }
 
     /// The viewer when a token is given (a bad token is still a 401: silently ignoring it hides client bugs).
-    private func optionalViewer(_ request: HTTPRequest, _ context: inout RequestContext) throws(APIError) -> Int64? {
+    func optionalViewer(_ request: HTTPRequest, _ context: inout RequestContext) throws(APIError) -> Int64? {
         guard try Self.bearerToken(request) != nil else { return nil }
         return try requireViewer(request, &context).0
     }
 
     // MARK: Responses
 
-    private func json(_ status: Int, _ body: @autoclosure () -> [UInt8], _ context: inout RequestContext) -> HTTPResponse {
+    func json(_ status: Int, _ body: @autoclosure () -> [UInt8], _ context: inout RequestContext) -> HTTPResponse {
         let started = MonotonicClock.nanoseconds()
         let bytes = body()
         context.encodeNanoseconds &+= MonotonicClock.nanoseconds() &- started

@@ -7,6 +7,8 @@ enum Route: Int, CaseIterable, Sendable {
     case listComments, addComment, deleteComment
     case favorite, unfavorite
     case tags
+    /// The dependency's route (`dependency_io`, `breaker`) and the heavy one (`jobs`).
+    case relatedArticles, createReport, getReport
     case metrics, getKnobs, putKnobs
     /// No route matched (404/405): one label for all of them.
     case unmatched
@@ -16,8 +18,9 @@ enum Route: Int, CaseIterable, Sendable {
 
     var method: String {
         switch self {
-        case .currentUser, .profile, .feed, .listArticles, .getArticle, .listComments, .tags, .metrics, .getKnobs: "GET"
-        case .login, .register, .follow, .createArticle, .addComment, .favorite: "POST"
+        case .currentUser, .profile, .feed, .listArticles, .getArticle, .listComments, .tags, .metrics, .getKnobs,
+             .relatedArticles, .getReport: "GET"
+        case .login, .register, .follow, .createArticle, .addComment, .favorite, .createReport: "POST"
         case .updateUser, .updateArticle, .putKnobs: "PUT"
         case .unfollow, .deleteArticle, .deleteComment, .unfavorite: "DELETE"
         case .unmatched, .background: "*"
@@ -38,6 +41,9 @@ enum Route: Int, CaseIterable, Sendable {
         case .deleteComment: "/api/articles/:slug/comments/:id"
         case .favorite, .unfavorite: "/api/articles/:slug/favorite"
         case .tags: "/api/tags"
+        case .relatedArticles: "/api/articles/:slug/related"
+        case .createReport: "/api/reports"
+        case .getReport: "/api/reports/:id"
         case .metrics: "/metrics"
         case .getKnobs, .putKnobs: "/debug/knobs"
         case .unmatched: "unmatched"
@@ -101,9 +107,13 @@ enum Router {
             if n == 2 { return pick([.getArticle, .updateArticle, .deleteArticle], b) }
             if n == 3, c == "comments" { return pick([.listComments, .addComment], b) }
             if n == 3, c == "favorite" { return pick([.favorite, .unfavorite], b) }
+            if n == 3, c == "related" { return pick([.relatedArticles], b) }
             if n == 4, c == "comments", !d.isEmpty { return pick([.deleteComment], b, d) }
         case "tags":
             if n == 1 { return pick([.tags]) }
+        case "reports":
+            if n == 1 { return pick([.createReport]) }
+            if n == 2, !b.isEmpty { return pick([.getReport], b) }
         default:
             break
         }

@@ -35,6 +35,7 @@ final class JobQueue: Sendable {
     private let path: String
     private let configuration: Configuration
     private let handler: Handler
+    private let log: @Sendable (String) -> Void
     /// Enqueue and status reads from request threads share one connection.
     private let front: Mutex<JobStore>
     private let wakeups = DispatchSemaphore(value: 0)
@@ -50,8 +51,12 @@ final class JobQueue: Sendable {
     private let latency = AtomicLatencyHistogram()
 
     /// Opens (or creates) the job table at `path`. Workers start with `start()`.
-    init(path: String, configuration: Configuration = .init(), handler: @escaping Handler) throws {
+    /// - Parameter log: where the queue's own failures go (a lost outcome, an unreadable table); default stderr.
+    init(path: String, configuration: Configuration = .init(),
+         log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+         handler: @escaping Handler) throws {
         self.path = path
+        self.log = log
         self.configuration = configuration
         self.handler = handler
         front = Mutex(try JobStore(path: path))
@@ -101,6 +106,13 @@ final class JobQueue: Sendable {
         return id
     }
 
+    /// Stores the outcome of work done outside the queue (the `jobs=inline` report), so it reads back like a job.
+    func recordFinished(kind: String, payload: String, result: String) throws -> Int64 {
+        try front.withLock {
+            try $0.insertFinished(kind: kind, payload: payload, result: result, nowMilliseconds: JobStore.nowMilliseconds())
+        }
+    }
+
     func job(id: Int64) throws -> JobRecord? {
         try front.withLock { try $0.job(id: id) }
     }
@@ -119,7 +131,7 @@ final class JobQueue: Sendable {
             do {
                 job = try store.claimNext(nowMilliseconds: JobStore.nowMilliseconds())
             } catch {
-                log("claiming a job failed: \(error)")
+                log("dyno jobs: claiming a job failed: \(error)")
                 job = nil
             }
             if let job {
@@ -166,13 +178,10 @@ final class JobQueue: Sendable {
             }
         } catch {
             // The outcome is lost; the job stays `running` until the next start re-queues it (at-least-once).
-            log("recording job \(job.id) failed: \(error)")
+            log("dyno jobs: recording job \(job.id) failed: \(error)")
         }
     }
 
-    private func log(_ message: String) {
-        FileHandle.standardError.write(Data("dyno jobs: \(message)\n".utf8))
-    }
 }
 
 /// Moves a worker's own store onto its thread. `@unchecked Sendable` is safe: the store is created for that one worker

@@ -70,6 +70,19 @@ final class JobStore {
         return id
     }
 
+    /// Stores a job that already ran elsewhere (inline), as done after one attempt; returns its id.
+    func insertFinished(kind: String, payload: String, result: String, nowMilliseconds now: Int64) throws -> Int64 {
+        let insert = try connection.prepare("""
+            INSERT INTO jobs (kind, payload, status, attempts, result, enqueued_at, run_at, finished_at)
+            VALUES (?1, ?2, 'done', 1, ?3, ?4, ?4, ?4) RETURNING id
+            """)
+        try insert.bind(.text(kind), .text(payload), .text(result), .int(now))
+        guard let id = try insert.firstRow({ $0.int(0) }) else {
+            throw SQLiteError(code: 1, message: "INSERT INTO jobs returned no id", sql: nil)
+        }
+        return id
+    }
+
     /// Atomically takes the oldest due job (queued, or failed with its retry time reached), marks it running and
     /// counts the attempt. Nil when none is due.
     func claimNext(nowMilliseconds now: Int64) throws -> JobRecord? {

@@ -17,8 +17,12 @@ struct BackendParts: Sendable {
     let workers: WorkerPool
     /// Creates and drops the secondary indexes live (the `indexes` knob).
     let indexes: IndexKnobWorker
+    /// The flaky "recommendations" dependency, its client and breaker (`dependency*`, `dependency_io`, `breaker`).
+    let dependency: DependencyParts
+    /// The heavy report and its durable job queue in `jobs.sqlite` (the `jobs` knob).
+    let reports: ReportJobs
 
-    init(configuration: DemoBackendConfiguration, database: DatabaseFile, knobs: KnobRegistry) {
+    init(configuration: DemoBackendConfiguration, database: DatabaseFile, knobs: KnobRegistry) throws {
         self.configuration = configuration
         self.database = database
         self.knobs = knobs
@@ -29,5 +33,11 @@ struct BackendParts: Sendable {
                                     knob: knobs["cache"])
         workers = WorkerPool(threads: configuration.workerThreads, capacity: configuration.workerQueueCapacity)
         indexes = IndexKnobWorker(databasePath: database.path, observer: metrics[.background])
+        dependency = try DependencyParts(articleCount: Int64(database.counts.articles),
+                                         faults: DependencyFaultKnob.faults(knobs))
+        var jobs = JobQueue.Configuration()
+        jobs.workers = configuration.jobWorkers
+        reports = try ReportJobs(jobsPath: configuration.dataDirectory + "/jobs.sqlite", provider: provider,
+                                 configuration: jobs, log: configuration.errorSink)
     }
 }

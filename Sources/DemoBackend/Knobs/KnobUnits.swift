@@ -11,6 +11,10 @@ enum KnobUnits {
         CacheKnob.self,
         PoolKnob.self,
         ServingKnob.self,
+        DependencyFaultKnob.self,
+        DependencyIOKnob.self,
+        BreakerKnob.self,
+        JobsKnob.self,
     ]
 
     /// Every knob definition, in list order.

@@ -35,13 +35,13 @@ final class ServingKnob: KnobUnit {
         let received = MonotonicClock.nanoseconds()
         guard knob?.rawValue == Self.offloaded else {
             // "blocking": the work runs right here, on the serving thread.
-            responder.respond(api.handle(request, receivedAt: received))
+            api.handle(request, receivedAt: received, responder: responder)
             return
         }
         // "offloaded": a worker does it and responds from its own thread (the server wakes the owning loop).
         let queued = workers.submit {
             let started = MonotonicClock.nanoseconds()
-            responder.respond(api.handle(request, receivedAt: received, queueNanoseconds: started &- received))
+            api.handle(request, receivedAt: received, queueNanoseconds: started &- received, responder: responder)
         }
         if !queued {
             responder.respond(api.reject(request, receivedAt: received, reason: "server busy: worker queue full"))

@@ -7,6 +7,7 @@ public struct BackendSnapshot: Sendable {
     public var serving: ServingProbe? = nil
     public var jobs: JobsProbe? = nil
     public var breakers: [BreakerProbe] = []
+    public var dependency: DependencyProbe? = nil
     public var routes: [BackendRouteProbe] = []
     /// Live index create/drop in progress: 0...1, nil when idle.
     public var indexBuildProgress: Double? = nil
