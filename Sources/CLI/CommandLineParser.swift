@@ -5,6 +5,7 @@ public enum ParsedCommand: Sendable {
     case console(CommandLineArguments)
     case run(CommandLineArguments)
     case serve(CommandLineArguments)
+    case dependency(CommandLineArguments)
     case knobs
     case screenshot(CommandLineArguments)
     case capacity(CommandLineArguments)
@@ -69,6 +70,7 @@ public enum CommandLineParser {
         switch spec.name {
         case "run": return .run(parsed)
         case "serve": return .serve(parsed)
+        case "dependency": return .dependency(parsed)
         case "knobs": return .knobs
         case "capacity": return .capacity(parsed)
         case "bench": return .bench(parsed)

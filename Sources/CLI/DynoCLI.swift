@@ -45,6 +45,8 @@ public enum DynoCLI {
                 return 0
             }
             return BenchCommand.run(a.bench)
+        case .dependency(let a):
+            return Commands.dependency(host: a.host, port: a.port, scale: a.overrides.scale ?? 1, knobs: a.overrides.knobs)
         case .serve(let a):
             var options = Commands.ServeOptions()
             options.host = a.host

@@ -6,7 +6,7 @@ import Knobs
 public enum DynoCommandTable {
     public static let version = "dyno 0.1.0"
 
-    public static let commands: [CommandSpec] = [console, run, serve, knobs, screenshot, capacity, bench]
+    public static let commands: [CommandSpec] = [console, run, serve, dependency, knobs, screenshot, capacity, bench]
 
     public static func command(named name: String) -> CommandSpec? {
         commands.first { $0.name == name }
@@ -132,6 +132,23 @@ public enum DynoCommandTable {
             .integer("--threads", range: 1...64, help: "serving threads", defaultText: "number of cores",
                      set: { a, v in a.overrides.threads = v }),
             preset(help: "knobs preset: naive or optimized"),
+            knob,
+        ])],
+        footer: "")
+
+    public static let dependency = CommandSpec(
+        name: "dependency", synopsis: "dyno dependency [--port N] [--knob dependency=FAULT] [options]",
+        summary: "run only the flaky \"recommendations\" dependency, with its faults",
+        description: """
+        Runs the recommendations service the demo backend calls (GET /related/<articleID>, POST /spam-check) in the
+        foreground, with the faults of the dependency knobs: --knob dependency=ok|slow|flaky|hang|reset|down,
+        --knob dependency_latency_ms=N, --knob dependency_error_pct=N. Ctrl-C or SIGTERM stops it.
+        """,
+        positional: nil,
+        groups: [.init(title: "Options", options: [
+            .integer("--port", range: 0...65535, help: "port; 0 picks a free one", defaultText: "8080", set: { a, v in a.port = v }),
+            .text("--host", "ADDR", help: "address to bind", defaultText: "127.0.0.1", set: { a, v in a.host = v }),
+            scale(help: "related ids are drawn from 1...100,000 × X articles"),
             knob,
         ])],
         footer: "")

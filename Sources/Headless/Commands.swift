@@ -166,6 +166,30 @@ public enum Commands {
         return 0
     }
 
+    /// `dyno dependency`: the recommendations service alone, with the faults of the `dependency*` knobs.
+    public static func dependency(host: String, port: Int, scale: Double, knobs: [String: String]) -> Int32 {
+        let service: RecommendationsService
+        do {
+            let faults = try RecommendationsService.faults(fromKnobs: knobs)
+            service = RecommendationsService(host: host, port: port, articleCount: Int64(max(1, 100_000 * scale)),
+                                             faults: faults)
+            let bound = try service.start()
+            print("dyno dependency: recommendations on http://\(host):\(bound)  (GET /related/<id>, POST /spam-check), "
+                  + "fault \(faults.mode.rawValue)")
+        } catch {
+            writeError("dyno dependency: \(error)")
+            return 2
+        }
+        print("dyno dependency: Ctrl-C to stop")
+        fflush(nil)
+        let stopped = DispatchSemaphore(value: 0)
+        let signals = SignalWatcher([SIGINT, SIGTERM]) { _ in stopped.signal() }
+        stopped.wait()
+        signals.cancel()
+        service.stop()
+        return 0
+    }
+
     // MARK: knobs
 
     public static func knobsListing() -> String {

@@ -54,3 +54,13 @@ struct DependencyFaultKnob: KnobUnit {
                   service.heldRequests)
     }
 }
+
+extension RecommendationsService {
+    /// The faults `--knob` settings ask for (only the `dependency*` fault knobs are allowed), for `dyno dependency`.
+    /// Throws `KnobError` naming a bad id or value.
+    public static func faults(fromKnobs settings: [String: String]) throws -> DependencyFaults {
+        let registry = KnobRegistry(DependencyFaultKnob.definitions, clock: { 0 })
+        try registry.set(settings, source: "cli")
+        return DependencyFaultKnob.faults(registry)
+    }
+}
