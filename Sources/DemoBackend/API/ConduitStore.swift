@@ -26,4 +26,12 @@ protocol ConduitStore: Sendable {
 
     /// All tag names, most used first.
     func tags(_ context: inout RequestContext) throws -> [String]
+
+    /// The encoded JSON body of the anonymous read `key` if a cache holds it now (a hit), else nil — without loading
+    /// anything. Default nil: only the caching decorator has bodies.
+    func cachedBody(for key: ConduitCacheKey) -> [UInt8]?
+}
+
+extension ConduitStore {
+    func cachedBody(for key: ConduitCacheKey) -> [UInt8]? { nil }
 }

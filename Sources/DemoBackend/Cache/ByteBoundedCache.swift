@@ -148,6 +148,17 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable, Dependen
         }
     }
 
+    /// The stored fresh value for `key` (a hit, counted as one), or nil — counting nothing and loading nothing, so a
+    /// caller that then goes through `value(forKey:load:)` is counted once. For a fast path that only serves hits.
+    func peek(_ key: Key) -> Value? {
+        let key = HashedKey(key)
+        let now = clock()
+        return shards[shardIndex(key)].state.withLock { s in
+            if case .hit(let value, _) = s.lookup(key, now: now) { return value }
+            return nil
+        }
+    }
+
     /// Removes the entries of `keys` and every entry depending on one of `dependencies`, and makes sure loads in
     /// flight for them do not store or hand their value to later callers. Call after the change is durable and
     /// before reporting it done. Takes each shard lock at most once (all of them when `dependencies` is not empty).

@@ -34,7 +34,7 @@ import Synchronization
 /// - update user: everything (rare; a user's name, bio and image appear in profiles, articles, comments and pages
 ///   of any kind, and a renamed user changes `author=` filters).
 final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
-    typealias Cache = ByteBoundedCache<ConduitCacheKey, ConduitCacheValue, ConduitCacheDependency>
+    typealias Cache = ByteBoundedCache<ConduitCacheKey, CachedRead, ConduitCacheDependency>
 
     let base: Base
     /// The `cache` knob ("off" | "on"); nil: the cache stays off.
@@ -126,8 +126,7 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
         guard viewerID == nil, query.feedOf == nil, isEnabled() else {
             return try base.articles(query, viewerID: viewerID, &context)
         }
-        let key = ConduitCacheKey.articles(.init(tag: query.tag, author: query.author, favoritedBy: query.favoritedBy,
-                                                 limit: query.limit, offset: query.offset))
+        let key = ConduitCacheKey.articles(.init(query))
         let value = try cached(key, &context) { context in
             let page = try base.articles(query, viewerID: nil, &context)
             var dependencies: [ConduitCacheDependency] = [.allLists]
@@ -185,8 +184,8 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
             let article = try base.setFavorite(favorite, slug: slug, userID: userID, &context)
             invalidate(keys: [], dependencies: [.favoritedLists], &context)
             let (id, count) = (article.id, article.favoritesCount)
-            update(keys: [.article(slug: slug)], dependencies: [.article(id: id)], &context) { key, value in
-                (value.withFavoritesCount(count, articleID: id), key.estimatedBytes + value.estimatedBytes)
+            update(keys: [.article(slug: slug)], dependencies: [.article(id: id)], &context) { value in
+                value.withFavoritesCount(count, articleID: id)
             }
             return article
         }
@@ -209,10 +208,9 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
     func addComment(slug: String, body: String, authorID: Int64, _ context: inout RequestContext) throws -> Comment {
         try serialized(slug) {
             let comment = try base.addComment(slug: slug, body: body, authorID: authorID, &context)
-            update(keys: [.comments(slug: slug)], &context) { key, value in
+            update(keys: [.comments(slug: slug)], &context) { value in
                 guard case .comments(let list) = value else { return nil }
-                let updated = ConduitCacheValue.comments(ConduitCacheValue.inserting(comment, into: list))
-                return (updated, key.estimatedBytes + updated.estimatedBytes)
+                return .comments(ConduitCacheValue.inserting(comment, into: list))
             }
             return comment
         }
@@ -221,10 +219,9 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
     func deleteComment(slug: String, commentID: Int64, editorID: Int64, _ context: inout RequestContext) throws {
         try serialized(slug) {
             try base.deleteComment(slug: slug, commentID: commentID, editorID: editorID, &context)
-            update(keys: [.comments(slug: slug)], &context) { key, value in
+            update(keys: [.comments(slug: slug)], &context) { value in
                 guard case .comments(let list) = value else { return nil }
-                let updated = ConduitCacheValue.comments(list.filter { $0.id != commentID })
-                return (updated, key.estimatedBytes + updated.estimatedBytes)
+                return .comments(list.filter { $0.id != commentID })
             }
         }
     }
@@ -236,6 +233,14 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
         let value = try cached(.tags, &context) { context in (.tags(try base.tags(&context)), []) }
         guard case .tags(let names) = value else { Self.mismatch(.tags) }
         return names
+    }
+
+    // MARK: Encoded bodies
+
+    /// The stored body of `key` when the knob is on and the entry is fresh: what `ConduitAPI.cachedResponse` sends.
+    func cachedBody(for key: ConduitCacheKey) -> [UInt8]? {
+        guard isEnabled() else { return nil }
+        return cache.peek(key)?.body
     }
 
     // MARK: Helpers
@@ -267,9 +272,10 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
             defer { loading = MonotonicClock.nanoseconds() &- loadStarted }
             let statementsBefore = context.dbStatements
             let (value, dependencies) = try load(&context)
-            return CacheLoad(value: value, bytes: key.estimatedBytes + value.estimatedBytes,
+            let read = CachedRead(value)
+            return CacheLoad(value: read, bytes: key.estimatedBytes + read.estimatedBytes,
                              cost: context.dbStatements &- statementsBefore, dependencies: dependencies)
-        }
+        }.value
     }
 
     /// Runs a write that updates cached entries of the article `slug` under that article's stripe lock.
@@ -280,11 +286,16 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
         return try stripe.lock.withLock { _ in try body() }
     }
 
+    /// Rewrites the cached entries of `keys` and `dependencies` with `transform` (nil: remove the entry), their
+    /// bodies re-encoded once here rather than on every hit.
     private func update(keys: [ConduitCacheKey], dependencies: [ConduitCacheDependency] = [],
-                        _ context: inout RequestContext,
-                        _ transform: (ConduitCacheKey, ConduitCacheValue) -> (value: ConduitCacheValue, bytes: Int)?) {
+                        _ context: inout RequestContext, _ transform: (ConduitCacheValue) -> ConduitCacheValue?) {
         let started = MonotonicClock.nanoseconds()
-        cache.update(keys: keys, dependencies: dependencies, transform)
+        cache.update(keys: keys, dependencies: dependencies) { key, read in
+            guard let value = transform(read.value) else { return nil }
+            let updated = CachedRead(value)
+            return (updated, key.estimatedBytes + updated.estimatedBytes)
+        }
         context.cacheNanoseconds &+= MonotonicClock.nanoseconds() &- started
     }
 

@@ -15,6 +15,14 @@ enum ConduitCacheKey: Hashable, Sendable {
         var favoritedBy: String?
         var limit: Int
         var offset: Int
+
+        init(_ query: ArticleQuery) {
+            tag = query.tag
+            author = query.author
+            favoritedBy = query.favoritedBy
+            limit = query.limit
+            offset = query.offset
+        }
     }
 
     /// Estimated bytes of the key as stored (strings counted by UTF-8 length).
@@ -29,6 +37,22 @@ enum ConduitCacheKey: Hashable, Sendable {
     }
 }
 
+/// What the cache stores for a read: the value (for the store's callers and for in-place updates) and its JSON
+/// body, encoded once when stored or updated, so that a hit is answered with these bytes on the event loop instead
+/// of re-encoding the value on every hit.
+struct CachedRead: Sendable {
+    let value: ConduitCacheValue
+    let body: [UInt8]
+
+    init(_ value: ConduitCacheValue) {
+        self.value = value
+        body = value.encodedBody()
+    }
+
+    /// Estimated footprint: the value, and the body's bytes and array header.
+    var estimatedBytes: Int { value.estimatedBytes + 32 + body.count }
+}
+
 /// A cached value (one case per kind of key). `indirect`: each value lives in one heap box, so the cache moves and
 /// returns it with a single retain instead of one per string inside an article.
 indirect enum ConduitCacheValue: Sendable {
@@ -37,6 +61,17 @@ indirect enum ConduitCacheValue: Sendable {
     case comments([Comment])
     case profile(Profile)
     case tags([String])
+
+    /// The response body of this read (what `ConduitAPI` would send for it).
+    func encodedBody() -> [UInt8] {
+        switch self {
+        case .article(let a): ConduitEncoding.article(a)
+        case .page(let p): ConduitEncoding.articles(p)
+        case .comments(let list): ConduitEncoding.comments(list)
+        case .profile(let p): ConduitEncoding.profile(p)
+        case .tags(let names): ConduitEncoding.tags(names)
+        }
+    }
 
     /// The value with `articleID`'s favorites count set to `count` (the article itself, or its row in a page).
     func withFavoritesCount(_ count: Int64, articleID: Int64) -> ConduitCacheValue {
