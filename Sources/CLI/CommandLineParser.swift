@@ -10,10 +10,12 @@ public enum ParsedCommand: Sendable {
     case screenshot(CommandLineArguments)
     case capacity(CommandLineArguments)
     case bench(CommandLineArguments)
+    case compare(CommandLineArguments)
+    case merge(CommandLineArguments)
 }
 
 /// Reads `dyno`'s arguments against `DynoCommandTable`: flags as `--flag value` or `--flag=value`, at most one
-/// positional argument where the command takes one. Every refusal is a `UsageError` naming the flag.
+/// positional argument where the command takes one (more where its spec says so). Every refusal is a `UsageError` naming the flag.
 public enum CommandLineParser {
     public static func parse(_ arguments: [String]) throws(UsageError) -> ParsedCommand {
         var args = arguments[...]
@@ -31,16 +33,17 @@ public enum CommandLineParser {
         func fail(_ message: String) -> UsageError { UsageError(message: message, command: spec.name) }
 
         var parsed = CommandLineArguments()
-        var positional: String? = nil
+        var positionals: [String] = []
         while let arg = args.popFirst() {
             if arg == "-h" || arg == "--help" { return .print(spec.usage) }
             if arg == "--version" { return .print(DynoCommandTable.version) }
             guard arg.hasPrefix("-"), arg.count > 1 else {
                 guard let what = spec.positional else { throw fail("unexpected argument \"\(arg)\"") }
-                if let given = positional {
-                    throw fail("unexpected argument \"\(arg)\" (a \(what.lowercased()) was already given: \(given))")
+                if positionals.count >= spec.maxPositionals {
+                    throw fail("unexpected argument \"\(arg)\" (a \(what.lowercased()) was already given: "
+                               + positionals.joined(separator: " ") + ")")
                 }
-                positional = arg
+                positionals.append(arg)
                 continue
             }
             var flag = arg
@@ -63,7 +66,8 @@ public enum CommandLineParser {
             }
             do throws(OptionValueError) { try option.apply(value, &parsed) } catch { throw fail("\(flag): \(error.message)") }
         }
-        parsed.profile = positional
+        parsed.profile = positionals.first
+        parsed.positionals = positionals
         if parsed.overrides.rate != nil && parsed.overrides.users != nil {
             throw fail("--rate (open model) and --users (closed model) exclude each other")
         }
@@ -74,6 +78,13 @@ public enum CommandLineParser {
         case "knobs": return .knobs
         case "capacity": return .capacity(parsed)
         case "bench": return .bench(parsed)
+        case "compare":
+            guard positionals.count == 2 else { throw fail("compare needs two reports: A.json (the baseline) and B.json") }
+            return .compare(parsed)
+        case "merge":
+            guard positionals.count >= 2 else { throw fail("merge needs at least two reports") }
+            guard parsed.outFile != nil else { throw fail("merge needs --out FILE.json") }
+            return .merge(parsed)
         case "screenshot":
             guard parsed.profile != nil else { throw fail("screenshot needs a PROFILE") }
             guard parsed.outFile != nil else { throw fail("screenshot needs --out FILE.svg or FILE.txt") }

@@ -11,6 +11,8 @@ public struct CommandSpec: Sendable {
     public let description: String
     /// What the positional argument is ("PROFILE"), nil when the command takes none.
     public let positional: String?
+    /// How many positional arguments it takes at most (`compare` two reports, `merge` any number).
+    public var maxPositionals = 1
     public let groups: [OptionGroup]
     /// Text after the options (examples, keys).
     public let footer: String

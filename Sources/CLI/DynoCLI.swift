@@ -47,6 +47,11 @@ public enum DynoCLI {
             return BenchCommand.run(a.bench)
         case .dependency(let a):
             return Commands.dependency(host: a.host, port: a.port, scale: a.overrides.scale ?? 1, knobs: a.overrides.knobs)
+        case .compare(let a):
+            return CompareReport.command(baseline: a.positionals[0], candidate: a.positionals[1],
+                                         thresholds: a.regressionThresholds, out: a.outFile)
+        case .merge(let a):
+            return ReportMerge.command(paths: a.positionals, out: a.outFile ?? "")
         case .serve(let a):
             var options = Commands.ServeOptions()
             options.host = a.host
@@ -61,7 +66,9 @@ public enum DynoCLI {
     }
 
     static func runOptions(_ a: CommandLineArguments) -> Commands.RunOptions {
-        Commands.RunOptions(profile: a.profile, overrides: a.overrides, reportDirectory: a.reportDirectory,
-                            quiet: a.quiet, fps: a.fps, noColor: a.noColor)
+        var o = Commands.RunOptions(profile: a.profile, overrides: a.overrides, reportDirectory: a.reportDirectory,
+                                    quiet: a.quiet, fps: a.fps, noColor: a.noColor)
+        o.startAt = a.startAt
+        return o
     }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import Engine
+import Headless
 import Knobs
 
 /// THE table of `dyno`'s commands and their options. Parsing (`CommandLineParser`) and every usage text are
@@ -6,7 +8,7 @@ import Knobs
 public enum DynoCommandTable {
     public static let version = "dyno 0.1.0"
 
-    public static let commands: [CommandSpec] = [console, run, serve, dependency, knobs, screenshot, capacity, bench]
+    public static let commands: [CommandSpec] = [console, run, serve, dependency, knobs, screenshot, capacity, bench, compare, merge]
 
     public static func command(named name: String) -> CommandSpec? {
         commands.first { $0.name == name }
@@ -81,6 +83,15 @@ public enum DynoCommandTable {
         "--report-dir", "DIR", help: "write the report (and errors.log, if the backend logged internal errors) there",
         defaultText: "reports/<profile>-<time>", set: { a, v in a.reportDirectory = v })
 
+    /// `--start-at TIME`: several load machines start one run together.
+    static let startAt = OptionSpec(["--start-at"], "TIME",
+                                    "start sending at TIME (ISO-8601 like 2026-12-05T12:00:00Z, or unix seconds); waits until then") {
+        text, a throws(OptionValueError) in
+        do throws(StartTimeError) { a.startAt = try StartTime.parse(text, now: Date().timeIntervalSince1970) } catch {
+            throw OptionValueError(error.message)
+        }
+    }
+
     static let quiet = OptionSpec.toggle(["--quiet", "-q"], help: "no progress output") { $0.quiet = true }
 
     // MARK: Commands
@@ -107,7 +118,7 @@ public enum DynoCommandTable {
         report.json into --report-dir. Exit 0 when every threshold holds, 1 when one is missed, 2 on bad input.
         """,
         positional: "PROFILE",
-        groups: [loadOptions, .init(title: "Output options", options: [reportDirectory, quiet])],
+        groups: [loadOptions, .init(title: "Output options", options: [reportDirectory, quiet, startAt])],
         footer: """
         Examples:
           swift run -c release dyno run Profiles/ci.json
@@ -238,6 +249,49 @@ public enum DynoCommandTable {
         Example:
           swift run -c release dyno bench --save-baseline bench.json   # later: dyno bench --baseline bench.json
         """)
+
+    public static let compare = CommandSpec(
+        name: "compare", synopsis: "dyno compare A.json B.json [--out DIR] [--threshold p95=+10%,...]",
+        summary: "two run reports side by side: changes, noise band, verdicts; exit 1 on a regression",
+        description: """
+        Compares two report.json files from `dyno run`: A is the baseline, B the candidate. For the whole run and per
+        route: rate, p50, p95, p99, errors (and DB queries per request when both have them), the change, a noise band
+        from the per-second samples (2 standard errors, as the console's A/B mark) and a verdict (better, worse, noise).
+        With --threshold, a change in the bad direction beyond its limit and outside the noise band is a regression.
+        Exit 0 no regression, 1 a regression beyond a threshold, 2 bad input (the file and field named).
+        """,
+        positional: "REPORT", maxPositionals: 2,
+        groups: [.init(title: "Compare options", options: [
+            OptionSpec(["--threshold"], "LIMITS",
+                       "regression limits: p50|p95|p99=+N% or +Dms, rate=-N%, errors=+N% (points), queries=+N") {
+                text, a throws(OptionValueError) in
+                do throws(ThresholdSyntaxError) { a.regressionThresholds = try RegressionThresholds.parse(text) } catch {
+                    throw OptionValueError(error.message)
+                }
+            },
+            .text("--out", "DIR", help: "write comparison.json, summary.md, junit.xml, A/B charts and report.html there",
+                  set: { a, v in a.outFile = v }),
+        ])],
+        footer: """
+        Example (a CI gate):
+          dyno run Profiles/ci.json --report-dir base && (apply the change) && dyno run Profiles/ci.json --report-dir new
+          dyno compare base/report.json new/report.json --threshold p95=+10%,p99=+15%,errors=+0.5%,rate=-10% --out cmp
+        """)
+
+    public static let merge = CommandSpec(
+        name: "merge", synopsis: "dyno merge A.json B.json ... --out C.json",
+        summary: "merge the reports of several load machines (exact percentiles from the histograms)",
+        description: """
+        Merges report.json files of one load run from several machines (start them together with `run --start-at`).
+        Counts add up; latency comes from the union of the histograms, so the merged percentiles are exact. The
+        per-second rows add rates and errors; their percentiles are the worst machine's. Thresholds are judged again.
+        Exit 0 written, 2 bad input (the file and field named).
+        """,
+        positional: "REPORT", maxPositionals: 10_000,
+        groups: [.init(title: "Merge options", options: [
+            .text("--out", "FILE", help: "where to write the merged report.json", set: { a, v in a.outFile = v }),
+        ])],
+        footer: "")
 
     /// Only for the overview: `help` is handled before options are read.
     static let help = CommandSpec(name: "help", synopsis: "dyno help [COMMAND]", summary: "this help, or a command's",

@@ -1,5 +1,6 @@
 import Headless
 import Engine
+import Headless
 
 /// Bad command-line usage: printed with the command's usage on stderr, exit code 2.
 public struct UsageError: Error, Equatable, CustomStringConvertible {
@@ -32,6 +33,12 @@ public struct CommandLineArguments: Sendable {
     /// `dyno bench`.
     public var bench = BenchCommand.Options()
     public var list = false
+    /// Every positional argument (`compare` and `merge` take several; `profile` is the first).
+    public var positionals: [String] = []
+    /// `dyno compare --threshold`.
+    public var regressionThresholds = RegressionThresholds()
+    /// `dyno run --start-at`: when to start (unix seconds).
+    public var startAt: Double? = nil
     public init() {}
 }
 

@@ -17,16 +17,7 @@ public struct ComparisonRow: Sendable, Equatable {
         }
     }
 
-    public enum Verdict: Sendable, Equatable {
-        /// Outside the noise band, in the good direction.
-        case better
-        /// Outside the noise band, in the bad direction.
-        case worse
-        /// Inside the noise band: jitter, not a change.
-        case noise
-        /// Not enough seconds (or no data) to tell.
-        case unknown
-    }
+    public typealias Verdict = NoiseBand.Verdict
 
     public var metric: Metric
     public var baseline: Double?
@@ -42,25 +33,7 @@ public struct ComparisonRow: Sendable, Equatable {
     }
 
     public var verdict: Verdict {
-        guard let d = delta, let band else { return .unknown }
-        // A difference at rounding level is no difference, even with a zero band (a perfectly steady metric).
-        if abs(d) <= band + 1e-9 * max(abs(baseline ?? 0), 1) { return .noise }
-        return (d > 0) == metric.higherIsBetter ? .better : .worse
-    }
-}
-
-/// Mean and sample standard deviation.
-struct Spread {
-    var count: Int
-    var mean: Double
-    var deviation: Double
-
-    init?(_ values: [Double]) {
-        guard !values.isEmpty else { return nil }
-        count = values.count
-        mean = values.reduce(0, +) / Double(values.count)
-        let m = mean
-        deviation = values.count < 2 ? 0 : (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+        NoiseBand.verdict(baseline: baseline, current: current, band: band, higherIsBetter: metric.higherIsBetter)
     }
 }
 
@@ -73,14 +46,8 @@ extension ConsoleModel {
         let after = seconds.elements.filter { $0.second > mark.atSecond }
         let current = Array(after.suffix(max(mark.baseline.count, 1)))
         return ComparisonRow.Metric.allCases.map { metric in
-            let b = Spread(mark.baseline.compactMap(metric.value))
-            let c = Spread(current.compactMap(metric.value))
-            var band: Double?
-            if let b, let c, b.count >= 2 {
-                // Without a spread of its own yet, "current" borrows the baseline's.
-                let cDeviation = c.count >= 2 ? c.deviation : b.deviation
-                band = 2 * (b.deviation * b.deviation / Double(b.count) + cDeviation * cDeviation / Double(c.count)).squareRoot()
-            }
+            let judged = NoiseBand(baseline: mark.baseline.compactMap(metric.value), current: current.compactMap(metric.value))
+            let b = judged.baseline, c = judged.current, band = judged.band
             return ComparisonRow(metric: metric, baseline: b?.mean, current: c?.mean, band: band,
                                  baselineSeconds: b?.count ?? 0, currentSeconds: c?.count ?? 0)
         }

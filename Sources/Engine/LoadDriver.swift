@@ -19,4 +19,11 @@ public protocol LoadDriver: AnyObject, Sendable {
     func setUsers(_ users: Int)
     /// Forgets totals (the next collect starts from zero).
     func resetStatistics()
+    /// Each route's whole latency histograms as of the last `collect()` (for reports that merge exactly).
+    func routeTotalHistograms() -> [RouteHistograms]
+}
+
+extension LoadDriver {
+    /// A driver without per-route histograms (reports then carry the summaries only).
+    public func routeTotalHistograms() -> [RouteHistograms] { [] }
 }

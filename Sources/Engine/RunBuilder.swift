@@ -152,4 +152,5 @@ final class GeneratorDriver: LoadDriver {
     func setRate(_ perSecond: Double) { generator.setRate(perSecond) }
     func setUsers(_ users: Int) { generator.setUsers(users) }
     func resetStatistics() { generator.resetStatistics() }
+    func routeTotalHistograms() -> [RouteHistograms] { generator.routeTotalHistograms() }
 }

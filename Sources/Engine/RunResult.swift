@@ -23,6 +23,8 @@ public struct RunResult: Sendable {
     public var events: [TimelineEvent]
     public var knobValues: [String: String]
     public var thresholds: [ThresholdOutcome]
+    /// Each route's whole latency histograms (empty when the driver has none), for report.json.
+    public var routeHistograms: [RouteHistograms] = []
     public var passed: Bool { thresholds.allSatisfy(\.passed) }
 
     /// Achieved completions per second over the measured part.

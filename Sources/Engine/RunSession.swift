@@ -291,6 +291,7 @@ public final class RunSession: Sendable {
     /// The run's result so far (complete once `isFinished`).
     public func result() -> RunResult {
         let now = clock()
+        let routeHistograms = driver.routeTotalHistograms()
         return state.withLock { s in
             let final = s.latest ?? Snapshot()
             let end = s.finished ? (s.latest.map { s.startNanos + UInt64($0.elapsedSeconds * 1e9) } ?? now) : now
@@ -302,7 +303,8 @@ public final class RunSession: Sendable {
                 profile: profile, targetDescription: targetDescription, startedAt: s.startedAt,
                 warmupSeconds: profile.warmupSeconds, measuredSeconds: measured, final: final,
                 samples: samples, events: s.events, knobValues: knobs?.values ?? [:],
-                thresholds: evaluateThresholds(profile.thresholds, load: final.load, achievedRate: achieved))
+                thresholds: evaluateThresholds(profile.thresholds, load: final.load, achievedRate: achieved),
+                routeHistograms: routeHistograms)
         }
     }
 }

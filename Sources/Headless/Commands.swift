@@ -15,6 +15,8 @@ public enum Commands {
         public var quiet: Bool
         public var fps: Double
         public var noColor: Bool
+        /// `--start-at`: unix seconds to start sending at (after the backend is built and seeded).
+        public var startAt: Double? = nil
         public init(profile: String?, overrides: RunOverrides, reportDirectory: String?, quiet: Bool, fps: Double, noColor: Bool) {
             self.profile = profile; self.overrides = overrides; self.reportDirectory = reportDirectory
             self.quiet = quiet; self.fps = fps; self.noColor = noColor
@@ -94,6 +96,14 @@ public enum Commands {
         let session = built.session
         let internalErrors = InternalErrorCollector()
         session.observeSnapshots { internalErrors.ingest($0) }
+        if let startAt = o.startAt {
+            if startAt > Date().timeIntervalSince1970 {
+                if !o.quiet { writeError("dyno run: waiting to start at \(StartTime.format(startAt))") }
+                StartTime.wait(until: startAt)
+            } else {
+                writeError("dyno run: warning: --start-at \(StartTime.format(startAt)) passed while preparing; starting now")
+            }
+        }
         do { try session.start() } catch {
             writeError("dyno run: \(error)")
             return 2
@@ -111,10 +121,9 @@ public enum Commands {
         print(SummaryTable.render(result), terminator: "")
         let directory = o.reportDirectory ?? defaultReportDirectory(profile.name)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = (directory as NSString).appendingPathComponent("report.json")
-            try ReportJSON.data(result).write(to: URL(fileURLWithPath: path))
-            print("report: \(path)")
+            let report = ReportJSON.report(result)
+            try ReportDirectory.write(RunReportContent.document(report), json: report.jsonData(), to: directory)
+            print("report: \((directory as NSString).appendingPathComponent("report.json")) (and summary.md, junit.xml, report.html, charts)")
             if let log = try internalErrors.write(into: directory) {
                 print("errors: the backend logged \(internalErrors.count) internal error(s): \(log)")
             }

@@ -202,6 +202,11 @@ public final class LoadGenerator: Sendable {
         collector.withLock { $0.reset(mailboxes: mailboxes) }
     }
 
+    /// Each route's latency histograms since the start (or the last reset), as of the last `collect()`.
+    public func routeTotalHistograms() -> [RouteHistograms] {
+        collector.withLock { $0.routeTotalHistograms }
+    }
+
     /// Whether the generator is paused.
     public var isPaused: Bool { control.read().paused }
 
@@ -262,6 +267,10 @@ struct Collector: Sendable {
         for i in totals.indices { totals[i].reset() }
         latencyTotal.reset()
         serviceTotal.reset()
+    }
+
+    var routeTotalHistograms: [RouteHistograms] {
+        routeNames.indices.map { RouteHistograms(name: routeNames[$0], latency: totals[$0].latency, service: totals[$0].service) }
     }
 
     mutating func collect(mailboxes: [WorkerMailbox], now: UInt64, model: LoadModel, offeredRate: Double?) -> LoadTick {
