@@ -4,6 +4,7 @@ public enum ParsedCommand: Sendable {
     case print(String)
     case console(CommandLineArguments)
     case run(CommandLineArguments)
+    case check(CommandLineArguments)
     case serve(CommandLineArguments)
     case dependency(CommandLineArguments)
     case knobs
@@ -73,6 +74,7 @@ public enum CommandLineParser {
         }
         switch spec.name {
         case "run": return .run(parsed)
+        case "check": return .check(parsed)
         case "serve": return .serve(parsed)
         case "dependency": return .dependency(parsed)
         case "knobs": return .knobs

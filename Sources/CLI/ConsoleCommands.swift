@@ -41,6 +41,8 @@ public enum ConsoleCommands {
             writeError("dyno: \(error)")
             return 2
         }
+        // An external target is checked first: a wrong URL is explained here, not shown as a wall of errors.
+        guard Commands.preflight(profile, quiet: true) else { return 2 }
         let internalErrors = InternalErrorCollector()
         let built: BuiltRun
         do {

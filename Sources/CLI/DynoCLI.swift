@@ -26,6 +26,8 @@ public enum DynoCLI {
             return 0
         case .run(let a):
             return Commands.run(runOptions(a))
+        case .check(let a):
+            return Commands.check(runOptions(a))
         case .console(let a):
             return ConsoleCommands.console(runOptions(a))
         case .screenshot(let a):

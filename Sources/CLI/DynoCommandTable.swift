@@ -8,7 +8,8 @@ import Knobs
 public enum DynoCommandTable {
     public static let version = "dyno 0.1.0"
 
-    public static let commands: [CommandSpec] = [console, run, serve, dependency, knobs, screenshot, capacity, bench, compare, merge]
+    public static let commands: [CommandSpec] = [console, run, check, serve, dependency, knobs, screenshot, capacity, bench,
+                                                 compare, merge]
 
     public static func command(named name: String) -> CommandSpec? {
         commands.first { $0.name == name }
@@ -37,6 +38,12 @@ public enum DynoCommandTable {
         OptionSpec(["--target"], "URL", "\"embedded\" (default) or http://host:port[/base]") { text, a throws(OptionValueError) in
             do { a.overrides.target = try TargetSpec.parse(text) } catch let error as TargetSpecError { throw OptionValueError(error.message) } catch { throw OptionValueError("\(error)") }
         },
+        .text("--api-prefix", "P", help: "what {{api}} in the profile's paths stands for (\"\" for a server without it; "
+              + "a --target URL ending in /api already holds it)", defaultText: "/api",
+              set: { a, v in a.overrides.apiPrefix = v }),
+        .text("--metrics", "URL", help: "an external target's Prometheus endpoint, scraped every tick (RSS, requests and "
+              + "durations by route)", check: { $0.hasPrefix("http://") ? nil : "an http:// URL" },
+              set: { a, v in a.overrides.metricsURL = v }),
         .text("--path", "P", help: "GET path P (repeatable); replaces the profile's request mix, like wrk/oha",
               check: { $0.hasPrefix("/") ? nil : "a path starting with /" },
               set: { a, v in a.overrides.paths.append(v) }),
@@ -124,6 +131,23 @@ public enum DynoCommandTable {
           swift run -c release dyno run Profiles/ci.json
           swift run -c release dyno run --target http://127.0.0.1:8080 --path / --users 64 --duration 10s
           swift run -c release dyno run --target http://127.0.0.1:8080 --path /api/tags --rate 2000 --duration 30s
+        """)
+
+    public static let check = CommandSpec(
+        name: "check", synopsis: "dyno check [PROFILE] --target URL [options]",
+        summary: "pre-flight: one request per route of the mix against a server, status and reason each",
+        description: """
+        Checks that the server at --target speaks the profile's API (default: the Conduit mix): the harvests, one
+        session and one request per route, each printed with its status and a short reason, then what to try when
+        the URL looks wrong. `dyno run` against a URL target runs the same check first.
+        Exit 0 when every request answered as expected, 2 otherwise.
+        """,
+        positional: "PROFILE",
+        groups: [loadOptions],
+        footer: """
+        Examples:
+          swift run -c release dyno check --target http://127.0.0.1:8000/api
+          swift run -c release dyno check --target http://127.0.0.1:3000 --api-prefix ""
         """)
 
     public static let serve = CommandSpec(

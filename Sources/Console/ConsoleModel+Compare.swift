@@ -11,7 +11,7 @@ public struct ComparisonRow: Sendable, Equatable {
             case .rate: return s.rate
             case .p50: return s.rate > 0 || s.latency.p50 > 0 ? Double(s.latency.p50) : nil
             case .p99: return s.rate > 0 || s.latency.p99 > 0 ? Double(s.latency.p99) : nil
-            case .errors: return s.errorRate
+            case .errors: return s.unexpectedErrorRate
             case .queriesPerRequest: return s.backend?.queriesPerRequest
             }
         }

@@ -153,8 +153,11 @@ enum Header {
         put(Text.count(load.achievedRate) + "/s", keepingUp ? Style(.good, bold: true) : Style(.warning, bold: true), row: 1)
         put("  in-flight ", .muted, row: 1); put("\(load.inFlight)", .normal, row: 1)
         put("  conns ", .muted, row: 1); put("\(load.openConnections)", .normal, row: 1)
-        let errorRate = ctx.model.lastSecond?.errorRate ?? load.interval.errorRate
+        // Errors a correct server would not answer; those the routes declare (a 409 on a repeat) shown apart.
+        let errorRate = ctx.model.lastSecond?.unexpectedErrorRate ?? load.interval.unexpectedErrorRate
         put("  errors ", .muted, row: 1); put(Text.percent(errorRate), errorRate > 0 ? .bad : .normal, row: 1)
+        let expectedRate = (ctx.model.lastSecond?.errorRate ?? load.interval.errorRate) - errorRate
+        if expectedRate > 0 { put(" +" + Text.percent(expectedRate) + " expected", .muted, row: 1) }
         if let warning = generatorWarning(load.generator, glyphs: ctx.glyphs) {
             put("  " + warning, .warning, row: 1)
         }

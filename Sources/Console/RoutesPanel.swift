@@ -24,7 +24,7 @@ enum RoutesPanel {
             case .wholeRun:
                 let elapsed = max(s.elapsedSeconds, 0.001)
                 rows.append(Row(name: route.name, order: i, rate: Double(route.total.completed) / elapsed,
-                                latency: route.latencyTotal, errorRate: route.total.errorRate))
+                                latency: route.latencyTotal, errorRate: route.total.unexpectedErrorRate))
             }
         }
         let key: (Row) -> Double

@@ -39,9 +39,13 @@ enum StatusPanel {
             return
         }
         let shown = Array(samples.suffix(max(r.width - 18, 1)))
+        // Unexpected errors (what a correct server would not answer); expected ones (declared by routes) apart.
         canvas.put("errors ", in: r, row: 0, style: .muted)
-        canvas.put(Text.percent(newest.errorRate), in: r, row: 0, column: 7, style: newest.errorRate > 0 ? .bad : .good)
-        canvas.put("(" + Text.count(newest.errorsPerSecond) + "/s) last 1s", in: r, row: 0, column: 8 + Text.percent(newest.errorRate).count, style: .muted)
+        canvas.put(Text.percent(newest.unexpectedErrorRate), in: r, row: 0, column: 7, style: newest.unexpectedErrorRate > 0 ? .bad : .good)
+        let expected = newest.errorsPerSecond - newest.unexpectedPerSecond
+        let detail = "(" + Text.count(newest.unexpectedPerSecond) + "/s) last 1s"
+            + (expected > 0 ? " · expected " + Text.count(expected) + "/s" : "")
+        canvas.put(detail, in: r, row: 0, column: 8 + Text.percent(newest.unexpectedErrorRate).count, style: .muted)
 
         // 2xx always; the others once they occurred in the visible span, worst (most frequent) first.
         var rows: [(Category, [Double])] = []
@@ -65,7 +69,7 @@ enum StatusPanel {
         } else if rows.count > room, room >= 1 {
             // Over the header's "last 1s" (less useful than knowing rows are hidden).
             let note = " +\(rows.count - room) more (z zooms)"
-            let header = 8 + Text.percent(newest.errorRate).count + Text.count(newest.errorsPerSecond).count + 5
+            let header = 8 + Text.percent(newest.unexpectedErrorRate).count + Text.count(newest.unexpectedPerSecond).count + 5
             if header + note.count <= r.width {
                 canvas.put(Text.left(note, r.width - header), x: r.x + header, y: r.y, style: .muted)
             }

@@ -20,6 +20,10 @@ public struct Profile: Sendable {
     /// Measured duration after warm-up; nil = until stopped (the console) or the open-model stages' total.
     public var durationSeconds: Double? = nil
     public var mix: [RouteSpec] = []
+    /// What `{{api}}` in paths stands for; nil: "/api" (see `RequestPaths`).
+    public var apiPrefix: String? = nil
+    /// An external target's Prometheus metrics URL (`--metrics`), scraped every tick; nil: none.
+    public var metricsURL: String? = nil
     public var values: [String: ValueSpec] = [:]
     public var session: SessionSpec? = nil
     public var preset: KnobPreset? = nil
@@ -131,6 +135,10 @@ public struct RouteSpec: Sendable, Equatable {
     public var body: String? = nil
     /// Uses the per-user session (its variables, e.g. `{{token}}`, appear in headers/path/body).
     public var usesSession: Bool = false
+    /// Error statuses a correct server may answer (e.g. 409 on a repeated write): not counted as unexpected.
+    public var expect: [Int] = []
+    /// The method that undoes this route ("DELETE" for a favorite or a follow): each user alternates per value.
+    public var undo: String? = nil
 
     public init(name: String, path: String) {
         self.name = name
@@ -147,8 +155,9 @@ public enum PickDistribution: Sendable, Equatable {
 public struct ValueSpec: Sendable, Equatable {
     public enum Source: Sendable, Equatable {
         case list([String])
-        /// GET `path` on the target before the run and take the values at `extract`, e.g. "articles[].slug".
-        case harvest(path: String, extract: String)
+        /// GET `path` on the target before the run and take the values at `extract`, e.g. "articles[].slug";
+        /// `byFrequency`: most frequent first, each once (else in response order).
+        case harvest(path: String, extract: String, byFrequency: Bool = false)
         /// Integers in a closed range.
         case range(Int, Int)
     }

@@ -38,12 +38,13 @@ public enum ProfileParser {
         var p = Profile(name: defaultName, source: source)
         let obj = try doc.object(allowed: ["name", "description", "target", "backend", "load", "threads", "timeout",
                                            "warmup", "duration", "mix", "values", "session", "preset", "knobs",
-                                           "knobSchedule", "thresholds", "$comment"])
+                                           "knobSchedule", "thresholds", "apiPrefix", "$comment"])
         if let f = obj["name"] { p.name = try f.string() }
         if let f = obj["description"] { p.description = try f.string() }
         if let f = obj["target"] {
             do { p.target = try TargetSpec.parse(try f.string()) } catch let e as TargetSpecError { throw f.error(e.message) } catch { throw f.error("\(error)") }
         }
+        if let f = obj["apiPrefix"] { p.apiPrefix = try f.string() }
         if let f = obj["backend"] {
             let b = try f.object(allowed: ["data", "seed", "scale"])
             if let d = b["data"] { p.backend.dataDirectory = try d.string() }
@@ -103,8 +104,9 @@ public enum ProfileParser {
         return p
     }
 
-    /// Variables every request can use without declaring them: the virtual user's number, a per-run id, a sequence.
-    public static let builtinVariables: Set<String> = ["vu", "run", "seq"]
+    /// Variables every request can use without declaring them: the virtual user's number, a per-run id, a sequence,
+    /// and the API prefix (`{{api}}`, resolved before the run by `RequestPaths`).
+    public static let builtinVariables: Set<String> = ["vu", "run", "seq", "api"]
 
     /// Checks knob ids and values against the registry, naming the field of the first bad one.
     public static func validateKnobs(_ set: [String: String], registry: KnobRegistry, field: String, file: String) throws(ProfileError) {
@@ -177,10 +179,12 @@ public enum ProfileParser {
     }
 
     static func parseRoute(_ f: Field, hasSession: Bool) throws(ProfileError) -> RouteSpec {
-        let o = try f.object(allowed: ["name", "weight", "method", "path", "headers", "body", "session"])
+        let o = try f.object(allowed: ["name", "weight", "method", "path", "headers", "body", "session", "expect", "undo"])
         guard let path = o["path"] else { throw f.error("missing \"path\"") }
         let pathText = try path.string()
-        guard pathText.hasPrefix("/") else { throw path.error("expected a path starting with \"/\", got \"\(pathText)\"") }
+        guard pathText.hasPrefix("/") || pathText.hasPrefix("{{api}}") else {
+            throw path.error("expected a path starting with \"/\" or \"{{api}}\", got \"\(pathText)\"")
+        }
         var r = RouteSpec(name: "", path: pathText)
         r.method = try o["method"]?.string().uppercased() ?? "GET"
         guard ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"].contains(r.method) else {
@@ -191,6 +195,16 @@ public enum ProfileParser {
         r.headers = try o["headers"]?.stringMap() ?? [:]
         r.body = try o["body"]?.bodyText()
         r.usesSession = try o["session"]?.bool() ?? false
+        if let e = o["expect"] {
+            for item in try e.array() { r.expect.append(try item.integer(min: 100, max: 599)) }
+        }
+        if let u = o["undo"] {
+            let method = try u.string().uppercased()
+            guard ["DELETE", "POST", "PUT", "PATCH"].contains(method), method != r.method else {
+                throw u.error("expected a method that undoes \(r.method) (e.g. \"DELETE\"), got \"\(method)\"")
+            }
+            r.undo = method
+        }
         if r.usesSession && !hasSession { throw f.error("route uses a session but the profile has no \"session\"") }
         return r
     }
@@ -204,9 +218,17 @@ public enum ProfileParser {
             if items.isEmpty { throw l.error("expected at least one value") }
             source = .list(items)
         } else if let h = o["harvest"] {
-            let ho = try h.object(allowed: ["path", "extract"])
+            let ho = try h.object(allowed: ["path", "extract", "rank"])
             guard let path = ho["path"], let extract = ho["extract"] else { throw h.error("expected {\"path\": ..., \"extract\": ...}") }
-            source = .harvest(path: try path.string(), extract: try extract.string())
+            var byFrequency = false
+            if let rank = ho["rank"] {
+                switch try rank.string() {
+                case "frequency": byFrequency = true
+                case "listed": byFrequency = false
+                case let other: throw rank.error("expected \"frequency\" or \"listed\", got \"\(other)\"")
+                }
+            }
+            source = .harvest(path: try path.string(), extract: try extract.string(), byFrequency: byFrequency)
         } else if let r = o["range"] {
             let bounds = try r.array()
             guard bounds.count == 2 else { throw r.error("expected [low, high]") }

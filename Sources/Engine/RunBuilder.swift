@@ -9,10 +9,13 @@ public struct BuiltRun: Sendable {
     public let session: RunSession
     /// The embedded backend, when the target is embedded.
     public let backend: DemoBackend?
-    /// Stops the load (if still running) and the embedded backend.
+    /// An external target's metrics scraper (`--metrics`).
+    public var scraper: MetricsScraper? = nil
+    /// Stops the load (if still running), the scraper and the embedded backend.
     public func shutdown() {
         session.requestStop()
         if session.isStartedOrFinished { session.waitUntilFinished() }
+        scraper?.stop()
         backend?.stop()
     }
 }
@@ -62,11 +65,16 @@ public enum RunBuilder {
             let driver = GeneratorDriver(generator)
             var probe: (@Sendable () -> BackendSnapshot)? = nil
             if let b = backend { probe = { b.probe() } }
+            let scraper = try profile.metricsURL.map { url throws in
+                try MetricsScraper(url: url, period: .nanoseconds(Int64(tickSeconds * 1e9)))
+            }
+            if let scraper { probe = { scraper.snapshot } }
             let description = profile.target == .embedded
                 ? "embedded demo (http://127.0.0.1:\(target.port))" : profile.target.description
             let session = RunSession(profile: profile, driver: driver, knobs: knobs, targetDescription: description,
                                      probe: probe, tickSeconds: tickSeconds, clock: clock)
-            return BuiltRun(session: session, backend: backend)
+            scraper?.start()
+            return BuiltRun(session: session, backend: backend, scraper: scraper)
         } catch {
             backend?.stop()
             throw error
@@ -75,6 +83,10 @@ public enum RunBuilder {
 
     /// The load generator's plan for `profile` against `target`.
     public static func loadPlan(for profile: Profile, target: TargetAddress) throws -> LoadPlan {
+        // Paths are resolved here once ({{api}}, the URL's path, never doubled): the generator gets them whole.
+        let paths = RequestPaths(urlPath: target.basePath, apiPrefix: profile.apiPrefix)
+        var target = target
+        target.basePath = ""
         let model: LoadModelPlan
         var connections = 64
         switch profile.load {
@@ -100,16 +112,18 @@ public enum RunBuilder {
                     throw BuildError(description: "\(profile.source): field \"values.\(name).range\": at most 1,000,000 values")
                 }
                 values[name] = ValueList((lo...hi).map(String.init), distribution: distribution)
-            case .harvest(let path, let extract):
-                harvests.append(HarvestPlan(valueName: name, path: path, extract: extract, distribution: distribution))
+            case .harvest(let path, let extract, let byFrequency):
+                harvests.append(HarvestPlan(valueName: name, path: paths.resolve(path), extract: extract,
+                                            distribution: distribution, order: byFrequency ? .frequency : .asListed))
             }
         }
         let routes = profile.mix.map { r in
-            RoutePlan(name: r.name, weight: r.weight, method: r.method, path: r.path,
-                      headers: r.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: r.body)
+            RoutePlan(name: r.name, weight: r.weight, method: r.method, path: paths.resolve(r.path),
+                      headers: r.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: r.body,
+                      expect: r.expect, undoMethod: r.undo)
         }
         let session = profile.session.map { s in
-            SessionPlan(setup: RoutePlan(name: "session setup", method: s.method, path: s.path,
+            SessionPlan(setup: RoutePlan(name: "session setup", method: s.method, path: paths.resolve(s.path),
                                          headers: s.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: s.body),
                         extract: s.extract.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         }

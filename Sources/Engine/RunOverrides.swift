@@ -17,6 +17,10 @@ public struct RunOverrides: Sendable, Equatable {
     public var threads: Int? = nil
     public var connections: Int? = nil
     public var timeoutSeconds: Double? = nil
+    /// `--api-prefix`: what `{{api}}` stands for.
+    public var apiPrefix: String? = nil
+    /// `--metrics`: a Prometheus text endpoint of an external target, scraped every tick.
+    public var metricsURL: String? = nil
     public init() {}
 
     /// The profile with these overrides applied.
@@ -49,6 +53,8 @@ public struct RunOverrides: Sendable, Equatable {
         if let scale { p.backend.scale = scale }
         if let threads { p.threads = threads }
         if let timeoutSeconds { p.requestTimeoutSeconds = timeoutSeconds }
+        if let apiPrefix { p.apiPrefix = apiPrefix }
+        if let metricsURL { p.metricsURL = metricsURL }
         return p
     }
 }

@@ -63,10 +63,7 @@ public enum Commands {
         if profile.mix.isEmpty {
             throw ProfileError(file: profile.source, field: "mix", message: "no requests to send: give the profile a \"mix\" or use --path")
         }
-        if case .url = profile.target, !profile.knobs.isEmpty || profile.preset != nil || !profile.knobSchedule.isEmpty {
-            throw ProfileError(file: profile.source, field: "knobs",
-                               message: "knobs apply to the embedded demo backend only, not to an external --target")
-        }
+        if let note = try ExternalTarget.dropKnobSettings(&profile, overrides: o.overrides) { writeError(note) }
         try ProfileParser.validateKnobs(profile.knobs, registry: registry, field: "knobs", file: profile.source)
         if headless && profile.totalSeconds == nil {
             profile.durationSeconds = 30   // a headless run must end; the console runs until `q`
@@ -82,6 +79,7 @@ public enum Commands {
             writeError("dyno run: \(error)")
             return 2
         }
+        guard preflight(profile, quiet: o.quiet) else { return 2 }
         let showProgress = !o.quiet && isatty(2) == 1
         let built: BuiltRun
         do {
@@ -282,7 +280,9 @@ final class ProgressLine: Sendable {
         text += String(format: "  %.0f/s (offered %.0f/s)", l.achievedRate, l.offeredRate)
         text += "  p50 " + formatLatency(nanoseconds: l.latencyTotal.percentile(50))
         text += "  p99 " + formatLatency(nanoseconds: l.latencyTotal.percentile(99))
-        text += "  errors \(l.total.errors)  in-flight \(l.inFlight)"
+        text += "  errors \(l.total.unexpectedErrors)"
+        if l.total.errors > l.total.unexpectedErrors { text += " (+\(l.total.errors - l.total.unexpectedErrors) expected)" }
+        text += "  in-flight \(l.inFlight)"
         if l.generator.behindSchedule { text += "  [generator behind]" }
         return text
     }

@@ -23,7 +23,9 @@ public enum ReportJSON {
                           bytesReceived: load.total.bytesReceived,
                           latency: summary(load.latencyTotal.summary), serviceTime: summary(load.serviceTotal.summary),
                           latencyHistogram: .init(load.latencyTotal.buckets),
-                          serviceTimeHistogram: .init(load.serviceTotal.buckets)),
+                          serviceTimeHistogram: .init(load.serviceTotal.buckets),
+                          unexpectedErrors: load.total.unexpectedErrors,
+                          unexpectedErrorRate: load.total.unexpectedErrorRate),
             status: statuses(load.total.statusCounts),
             transportErrors: Dictionary(uniqueKeysWithValues: load.total.transportErrors.map { ($0.key.rawValue, $0.value) }),
             routes: r.final.routes.map { route in
@@ -33,7 +35,8 @@ public enum ReportJSON {
                     status: statuses(route.total.statusCounts),
                     latency: summary(route.latencyTotal), serviceTime: summary(route.serviceTotal),
                     latencyHistogram: histograms[route.name].map { .init($0.latency.buckets) },
-                    serviceTimeHistogram: histograms[route.name].map { .init($0.service.buckets) })
+                    serviceTimeHistogram: histograms[route.name].map { .init($0.service.buckets) },
+                    unexpectedErrors: route.total.unexpectedErrors)
             },
             generator: .init(behindSchedule: load.generator.behindSchedule, lagSeconds: load.generator.lagSeconds,
                              limitedBy: load.generator.limitedBy),
@@ -81,7 +84,7 @@ public enum ReportJSON {
               p50: ms(s.latency.p50), p90: ms(s.latency.p90), p95: ms(s.latency.p95), p99: ms(s.latency.p99),
               max: ms(s.latency.max), serviceP99: ms(s.service.p99),
               cacheHitRate: s.backend?.cacheHitRate, poolInUse: s.backend?.poolInUse, rssBytes: s.backend?.rssBytes,
-              dbQueriesPerRequest: s.backend?.queriesPerRequest)
+              dbQueriesPerRequest: s.backend?.queriesPerRequest, unexpectedErrors: s.unexpectedErrors)
     }
 }
 

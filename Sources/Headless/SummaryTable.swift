@@ -12,22 +12,28 @@ public enum SummaryTable {
         out += "measured \(String(format: "%.1f", r.measuredSeconds)) s"
         if r.warmupSeconds > 0 { out += " (after \(String(format: "%.1f", r.warmupSeconds)) s warm-up)" }
         out += " · \(load.total.completed) responses · \(String(format: "%.1f", r.achievedRate))/s"
-        out += " · errors \(load.total.errors) (\(String(format: "%.2f", load.total.errorRate * 100))%)\n\n"
+        out += " · unexpected errors \(load.total.unexpectedErrors) (\(String(format: "%.2f", load.total.unexpectedErrorRate * 100))%)"
+        let expected = load.total.errors - load.total.unexpectedErrors
+        if expected > 0 { out += " · expected errors \(expected)" }
+        out += "\n\n"
 
-        let header = ["route", "count", "rate/s", "p50", "p95", "p99", "max", "errors"]
+        // "errors" is what a correct server would not answer; "expected" the error statuses routes declare (409 …).
+        let header = ["route", "count", "rate/s", "p50", "p95", "p99", "max", "errors", "expected"]
         var rows: [[String]] = []
         for route in r.final.routes {
             let rate = r.measuredSeconds > 0 ? Double(route.total.completed) / r.measuredSeconds : 0
             rows.append([route.name, String(route.total.completed), String(format: "%.1f", rate),
                          lat(route.latencyTotal.p50), lat(route.latencyTotal.p95), lat(route.latencyTotal.p99),
-                         lat(route.latencyTotal.max), String(route.total.errors)])
+                         lat(route.latencyTotal.max), String(route.total.unexpectedErrors),
+                         String(route.total.errors - route.total.unexpectedErrors)])
             rows.append(["  service time", "", "", lat(route.serviceTotal.p50), lat(route.serviceTotal.p95),
-                         lat(route.serviceTotal.p99), lat(route.serviceTotal.max), ""])
+                         lat(route.serviceTotal.p99), lat(route.serviceTotal.max), "", ""])
         }
         let c = load.latencyTotal.summary, s = load.serviceTotal.summary
         rows.append(["all (corrected)", String(load.total.completed), String(format: "%.1f", r.achievedRate),
-                     lat(c.p50), lat(c.p95), lat(c.p99), lat(c.max), String(load.total.errors)])
-        rows.append(["all (service time)", "", "", lat(s.p50), lat(s.p95), lat(s.p99), lat(s.max), ""])
+                     lat(c.p50), lat(c.p95), lat(c.p99), lat(c.max), String(load.total.unexpectedErrors),
+                     String(load.total.errors - load.total.unexpectedErrors)])
+        rows.append(["all (service time)", "", "", lat(s.p50), lat(s.p95), lat(s.p99), lat(s.max), "", ""])
         out += table(header: header, rows: rows)
 
         if !load.total.statusCounts.isEmpty || !load.total.transportErrors.isEmpty {

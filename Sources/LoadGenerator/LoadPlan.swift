@@ -1,3 +1,4 @@
+import HTTP
 // Everything the load generator needs to run, as plain values (the Engine builds it from a profile).
 
 /// Where the load goes: an HTTP/1.1 server (plain http only).
@@ -47,6 +48,11 @@ public struct TargetAddress: Sendable, Equatable {
         guard (1...65535).contains(port) else { throw LoadPlanError("target \"\(url)\": port \(port) out of range") }
         self.init(host: host, port: port, basePath: path)
     }
+
+    /// The full URL requested for `path` (the base path in front), for messages: "http://127.0.0.1:8080/api/tags".
+    public func url(_ path: String) -> String {
+        "http://\(HTTPClient.hostHeader(host: host, port: port))\(basePath)\(path)"
+    }
 }
 
 /// How load is offered.
@@ -73,11 +79,18 @@ public struct RoutePlan: Sendable {
     public var path: String
     public var headers: [(name: String, value: String)]
     public var body: String?
+    /// Error statuses (≥ 400) this route may answer on a correct server, e.g. 409 for a repeated write: counted
+    /// as errors but not as unexpected ones.
+    public var expect: [Int]
+    /// A method that undoes this route (e.g. "DELETE" for a favorite): each user alternates per value, doing it
+    /// the first time it picks a value and undoing it the next, so it never repeats what it already did.
+    public var undoMethod: String?
 
     public init(name: String, weight: Double = 1, method: String = "GET", path: String,
-                headers: [(name: String, value: String)] = [], body: String? = nil) {
+                headers: [(name: String, value: String)] = [], body: String? = nil, expect: [Int] = [],
+                undoMethod: String? = nil) {
         self.name = name; self.weight = weight; self.method = method; self.path = path
-        self.headers = headers; self.body = body
+        self.headers = headers; self.body = body; self.expect = expect; self.undoMethod = undoMethod
     }
 }
 
@@ -109,12 +122,23 @@ public struct HarvestPlan: Sendable {
     public var extract: String
     public var distribution: ValueDistribution
     public var headers: [(name: String, value: String)]
+    /// The order of the harvested values (what a Zipf pick makes hot).
+    public var order: HarvestOrder
 
     public init(valueName: String, path: String, extract: String, distribution: ValueDistribution = .uniform,
-                headers: [(name: String, value: String)] = []) {
+                headers: [(name: String, value: String)] = [], order: HarvestOrder = .asListed) {
         self.valueName = valueName; self.path = path; self.extract = extract
-        self.distribution = distribution; self.headers = headers
+        self.distribution = distribution; self.headers = headers; self.order = order
     }
+}
+
+/// How harvested values are ranked.
+public enum HarvestOrder: String, Sendable, Equatable {
+    /// In response order, as the target lists them.
+    case asListed = "listed"
+    /// Most frequent in the response first, each value once (e.g. tags counted over harvested articles: the
+    /// hot tags are those the target really shows, whatever order its tag list has).
+    case frequency
 }
 
 /// A per-virtual-user setup request whose response fields become session variables.

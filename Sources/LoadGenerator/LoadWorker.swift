@@ -55,6 +55,11 @@ struct ConnectionSlot {
     var readyAt = UInt64.max
     /// Open model: whether the slot is on the free stack.
     var free = false
+    /// Undo routes: what this user has done and not undone yet (`RequestRenderer.pickKey`), and whether the
+    /// request in flight is an undo.
+    var done: Set<UInt64> = []
+    var pickKey: UInt64 = 0
+    var undoing = false
 
     init(user: Int) {
         self.user = user
@@ -243,6 +248,16 @@ struct LoadWorker {
     private mutating func startRequest(_ slot: Int, intended: UInt64, now: UInt64) {
         let route = renderer.nextRoute()
         renderer.render(route: route, vu: slots[slot].user, session: slots[slot].user, into: &slots[slot].request)
+        if config.catalog.routes[route].undoHead != nil {
+            // A user undoes what it did before (unfavorite what it favorited) instead of repeating it.
+            let key = renderer.pickKey(route: route)
+            slots[slot].pickKey = key
+            slots[slot].undoing = slots[slot].done.contains(key)
+            if slots[slot].undoing {
+                renderer.renderUndo(route: route, vu: slots[slot].user, session: slots[slot].user,
+                                    into: &slots[slot].request)
+            }
+        }
         slots[slot].route = route
         slots[slot].intended = intended
         slots[slot].written = 0
@@ -413,11 +428,18 @@ struct LoadWorker {
 
     private mutating func complete(_ slot: Int, now: UInt64) {
         let route = slots[slot].route
+        let status = slots[slot].parser.status
+        let unexpected = config.catalog.routes[route].isUnexpectedError(status)
         stats.routes[route].recordResponse(
-            status: slots[slot].parser.status,
+            status: status,
             correctedNanos: now &- min(now, slots[slot].intended),
             serviceNanos: now &- min(now, slots[slot].sentAt),
-            bytes: slots[slot].parser.wireBytes)
+            bytes: slots[slot].parser.wireBytes,
+            unexpected: unexpected)
+        if !unexpected && config.catalog.routes[route].undoHead != nil {
+            // The server now holds what this request asked for (done, or undone).
+            if slots[slot].undoing { slots[slot].done.remove(slots[slot].pickKey) } else { slots[slot].done.insert(slots[slot].pickKey) }
+        }
         stats.dirty = true
         inFlight -= 1
         slots[slot].servedOnConnection += 1

@@ -105,7 +105,7 @@ enum Preparation {
                               lists: lists, sessions: sessions, run: EncodedValue(plan.runID))
     }
 
-    private static func request(_ bytes: [UInt8], plan: LoadPlan, what: String,
+    static func request(_ bytes: [UInt8], plan: LoadPlan, what: String,
                                 noBody: Bool = false) throws(LoadPlanError) -> HTTPResponse {
         do throws(HTTPClientError) {
             return try HTTPClient.exchange(bytes, to: plan.target.host, port: plan.target.port,
@@ -122,7 +122,7 @@ enum Preparation {
     }
 
     private static func run(_ harvest: HarvestPlan, plan: LoadPlan) throws(LoadPlanError) -> [String] {
-        let what = "harvest \"\(harvest.valueName)\" (GET \(harvest.path))"
+        let what = "harvest \"\(harvest.valueName)\" (GET \(plan.target.url(harvest.path)))"
         var headers = HTTPHeaders(harvest.headers.map { ($0.name, $0.value) })
         headers.add(name: "Accept", value: "application/json")
         let get = HTTPRequest(method: "GET", target: plan.target.basePath + harvest.path, headers: headers)
@@ -135,11 +135,28 @@ enum Preparation {
         guard !found.isEmpty else {
             throw LoadPlanError("\(what): \"\(harvest.extract)\" found no values in the response")
         }
-        return found
+        return ranked(found, harvest.order)
+    }
+
+    /// The harvested values in the order a Zipf pick makes hot.
+    static func ranked(_ values: [String], _ order: HarvestOrder) -> [String] {
+        switch order {
+        case .asListed:
+            return values
+        case .frequency:
+            var count: [String: Int] = [:]
+            var first: [String: Int] = [:]
+            for (i, v) in values.enumerated() {
+                count[v, default: 0] += 1
+                if first[v] == nil { first[v] = i }
+            }
+            // Most frequent first; ties keep the response order.
+            return first.keys.sorted { a, b in count[a]! != count[b]! ? count[a]! > count[b]! : first[a]! < first[b]! }
+        }
     }
 
     /// Sends the setup request once per session (in parallel) and extracts the variables.
-    private static func createSessions(_ session: SessionPlan, count: Int, plan: LoadPlan,
+    static func createSessions(_ session: SessionPlan, count: Int, plan: LoadPlan,
                                        values: [String: ValueList]) throws(LoadPlanError) -> [SessionValues] {
         var setupPlan = plan
         setupPlan.routes = [session.setup]
@@ -161,7 +178,7 @@ enum Preparation {
                 renderer.render(route: 0, vu: vu, session: 0, into: &bytes)
                 let outcome: Result<SessionValues, LoadPlanError>
                 do throws(LoadPlanError) {
-                    let what = "session \(vu) setup (\(session.setup.method) \(session.setup.path))"
+                    let what = "session \(vu) setup (\(session.setup.method) \(plan.target.url(session.setup.path)))"
                     let response = try request(bytes, plan: plan, what: what,
                                                noBody: session.setup.method == "HEAD")
                     guard session.acceptedStatuses.contains(response.status) else {

@@ -73,6 +73,23 @@ struct RequestRenderer {
         buffer.append(contentsOf: body)
     }
 
+    /// Replaces `buffer` with the undo request of `route` (its `undoHead`, no body) for the values picked by the
+    /// preceding `render` of the same route.
+    mutating func renderUndo(route index: Int, vu: Int, session: Int, into buffer: inout [UInt8]) {
+        guard let head = catalog.routes[index].undoHead else { return }
+        buffer.removeAll(keepingCapacity: true)
+        for piece in head { append(piece, to: &buffer, vu: vu, session: session) }
+        buffer.append(13); buffer.append(10)
+    }
+
+    /// Identifies route `index` with the values the preceding `render` picked (what a user did, for undo routes).
+    func pickKey(route index: Int) -> UInt64 {
+        guard catalog.routes[index].staticBytes == nil else { return UInt64(index) }   // no values picked
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(index)
+        for p in picks { h = (h ^ UInt64(bitPattern: Int64(p))) &* 0x0100_0000_01b3 }
+        return h
+    }
+
     private static let contentLengthPrefix = Array("Content-Length: ".utf8)
 
     @inline(__always)

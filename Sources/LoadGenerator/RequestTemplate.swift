@@ -157,6 +157,10 @@ struct CompiledRoute: Sendable {
     let usesSession: Bool
     /// HEAD responses have no body whatever their headers say (stored: read per request).
     let expectsNoBody: Bool
+    /// Error statuses the route declares as expected (`RoutePlan.expect`).
+    var expectedErrors = StatusSet()
+    /// The same request with the undo method and no body (`RoutePlan.undoMethod`), rendered with the same values.
+    var undoHead: [TemplatePiece]? = nil
 }
 
 extension CompiledRoute {
@@ -212,8 +216,21 @@ extension CompiledRoute {
             bytes += [13, 10] + bodyBytes
             staticBytes = bytes
         }
-        return CompiledRoute(name: route.name, method: route.method, head: headPieces, body: bodyPieces,
-                             sendsLength: sendsLength, staticBytes: staticBytes, usesSession: usesSession,
-                             expectsNoBody: route.method == "HEAD")
+        var compiled = CompiledRoute(name: route.name, method: route.method, head: headPieces, body: bodyPieces,
+                                     sendsLength: sendsLength, staticBytes: staticBytes, usesSession: usesSession,
+                                     expectsNoBody: route.method == "HEAD")
+        compiled.expectedErrors = StatusSet(route.expect)
+        if let undo = route.undoMethod {
+            guard !undo.isEmpty, undo.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), undo != route.method else {
+                throw LoadPlanError("\(label): invalid undo method \"\(undo)\" (e.g. DELETE, different from \(route.method))")
+            }
+            // The head starts with "METHOD " + base path: swap the method, keep every other piece (and no body).
+            var undoHead = headPieces
+            if case .literal(let first) = undoHead[0] {
+                undoHead[0] = .literal(Array("\(undo) ".utf8) + first.dropFirst(route.method.utf8.count + 1))
+            }
+            compiled.undoHead = undoHead
+        }
+        return compiled
     }
 }

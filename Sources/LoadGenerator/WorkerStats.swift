@@ -11,6 +11,8 @@ struct RouteRecorder: Sendable {
     var sent: UInt64 = 0
     var completed: UInt64 = 0
     var errors: UInt64 = 0
+    /// Errors the route does not declare as expected (transport errors included).
+    var unexpected: UInt64 = 0
     var bytesReceived: UInt64 = 0
     /// Responses by status code 0...599 (codes outside 100...599 are counted at 0).
     var statuses = [UInt64](repeating: 0, count: 600)
@@ -18,19 +20,22 @@ struct RouteRecorder: Sendable {
     var transport = [UInt64](repeating: 0, count: TransportErrorKind.allCases.count)
 
     @inline(__always)
-    mutating func recordResponse(status: Int, correctedNanos: UInt64, serviceNanos: UInt64, bytes: Int) {
+    mutating func recordResponse(status: Int, correctedNanos: UInt64, serviceNanos: UInt64, bytes: Int,
+                                 unexpected: Bool) {
         latency.record(nanoseconds: correctedNanos)
         service.record(nanoseconds: serviceNanos)
         completed &+= 1
         bytesReceived &+= UInt64(bytes)
         statuses[(100..<600).contains(status) ? status : 0] &+= 1
         if status >= 400 { errors &+= 1 }
+        if unexpected { self.unexpected &+= 1 }
     }
 
     @inline(__always)
     mutating func recordTransportError(_ kind: TransportErrorKind) {
         transport[kind.index] &+= 1
         errors &+= 1
+        unexpected &+= 1
     }
 
     mutating func merge(_ other: RouteRecorder) {
@@ -39,6 +44,7 @@ struct RouteRecorder: Sendable {
         sent &+= other.sent
         completed &+= other.completed
         errors &+= other.errors
+        unexpected &+= other.unexpected
         bytesReceived &+= other.bytesReceived
         for i in statuses.indices where other.statuses[i] != 0 { statuses[i] &+= other.statuses[i] }
         for i in transport.indices { transport[i] &+= other.transport[i] }
@@ -48,7 +54,7 @@ struct RouteRecorder: Sendable {
     mutating func reset() {
         latency.reset()
         service.reset()
-        sent = 0; completed = 0; errors = 0; bytesReceived = 0
+        sent = 0; completed = 0; errors = 0; unexpected = 0; bytesReceived = 0
         for i in statuses.indices where statuses[i] != 0 { statuses[i] = 0 }
         for i in transport.indices { transport[i] = 0 }
     }
@@ -58,6 +64,7 @@ struct RouteRecorder: Sendable {
         c.sent = sent
         c.completed = completed
         c.errors = errors
+        c.unexpectedErrors = unexpected
         c.bytesReceived = bytesReceived
         for (code, n) in statuses.enumerated() where n != 0 { c.statusCounts[code] = n }
         for (i, kind) in TransportErrorKind.allCases.enumerated() where transport[i] != 0 {

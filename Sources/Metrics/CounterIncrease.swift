@@ -21,6 +21,7 @@ extension LoadCounts {
         d.sent = sent - earlier.sent
         d.completed = completed - earlier.completed
         d.errors = errors.increase(since: earlier.errors)
+        d.unexpectedErrors = unexpectedErrors.increase(since: earlier.unexpectedErrors)
         d.bytesReceived = bytesReceived.increase(since: earlier.bytesReceived)
         for (k, v) in statusCounts { d.statusCounts[k] = v.increase(since: earlier.statusCounts[k]) }
         for (k, v) in transportErrors { d.transportErrors[k] = v.increase(since: earlier.transportErrors[k]) }

@@ -117,6 +117,8 @@ public struct SecondFold: Sendable {
         sample.service = service.summary
         sample.errors = d.errors
         sample.errorRate = d.finished == 0 ? 0 : Double(d.errors) / Double(d.finished)
+        sample.unexpectedErrors = d.unexpectedErrors
+        sample.unexpectedErrorRate = d.finished == 0 ? 0 : Double(d.unexpectedErrors) / Double(d.finished)
         for (status, n) in d.statusCounts where (100...599).contains(status) {
             sample.statusPerSecond[status / 100 - 1] += Double(n) / dt
         }
@@ -131,7 +133,7 @@ public struct SecondFold: Sendable {
                 let rd = r.total.since(start.routeTotals[r.name] ?? LoadCounts())
                 sample.routes[r.name] = RouteSecond(
                     rate: Double(rd.completed) / dt,
-                    errorRate: rd.finished == 0 ? 0 : Double(rd.errors) / Double(rd.finished),
+                    errorRate: rd.finished == 0 ? 0 : Double(rd.unexpectedErrors) / Double(rd.finished),
                     latency: routeLatency[r.name]?.summary ?? LatencySummary())
             }
             for name in routeLatency.keys { routeLatency[name]!.reset() }

@@ -18,6 +18,9 @@ public struct SecondSample: Sendable, Equatable {
     /// Errors (transport errors plus status ≥ 400) and their fraction of the requests that finished.
     public var errors: UInt64 = 0
     public var errorRate: Double = 0
+    /// The part of `errors` the routes do not declare as expected (what a correct server would not answer).
+    public var unexpectedErrors: UInt64 = 0
+    public var unexpectedErrorRate: Double = 0
     /// Responses per second by status class: index 0 = 1xx … 4 = 5xx.
     public var statusPerSecond: [Double] = [0, 0, 0, 0, 0]
     /// Transport errors per second, indexed like `TransportErrorKind.allCases`.
@@ -30,11 +33,13 @@ public struct SecondSample: Sendable, Equatable {
     public init(second: Int) { self.second = second }
 
     public var errorsPerSecond: Double { Double(errors) / seconds }
+    public var unexpectedPerSecond: Double { Double(unexpectedErrors) / seconds }
 }
 
 /// What one request-mix route did in one second (made by `SecondFold`).
 public struct RouteSecond: Sendable, Equatable {
     public var rate: Double
+    /// Unexpected errors (those the route does not declare) over the requests that finished.
     public var errorRate: Double
     public var latency: LatencySummary
 }

@@ -54,8 +54,11 @@ public enum TransportErrorKind: String, Sendable, Codable, CaseIterable {
 public struct LoadCounts: Sendable, Equatable {
     public var sent: UInt64 = 0
     public var completed: UInt64 = 0
-    /// Transport errors plus responses with status ≥ 400 (the usual "error rate" numerator).
+    /// Transport errors plus responses with status ≥ 400.
     public var errors: UInt64 = 0
+    /// The part of `errors` a correct server would not produce: transport errors and statuses ≥ 400 that the
+    /// route does not declare as expected (a profile route's `expect`, e.g. 409 on a repeated write).
+    public var unexpectedErrors: UInt64 = 0
     public var statusCounts: [Int: UInt64] = [:]
     public var transportErrors: [TransportErrorKind: UInt64] = [:]
     public var bytesReceived: UInt64 = 0
@@ -65,6 +68,7 @@ public struct LoadCounts: Sendable, Equatable {
         sent &+= other.sent
         completed &+= other.completed
         errors &+= other.errors
+        unexpectedErrors &+= other.unexpectedErrors
         bytesReceived &+= other.bytesReceived
         for (k, v) in other.statusCounts { statusCounts[k, default: 0] &+= v }
         for (k, v) in other.transportErrors { transportErrors[k, default: 0] &+= v }
@@ -74,6 +78,12 @@ public struct LoadCounts: Sendable, Equatable {
     public var errorRate: Double {
         let finished = completed + transportErrors.values.reduce(0, +)
         return finished == 0 ? 0 : Double(errors) / Double(finished)
+    }
+
+    /// unexpectedErrors / (completed + transport errors), 0 when nothing finished.
+    public var unexpectedErrorRate: Double {
+        let finished = completed + transportErrors.values.reduce(0, +)
+        return finished == 0 ? 0 : Double(unexpectedErrors) / Double(finished)
     }
 }
 

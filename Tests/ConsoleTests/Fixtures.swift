@@ -68,11 +68,12 @@ enum Fixtures {
                 if i % 97 == 5 {
                     one.transportErrors[.timeout] = 1
                     one.errors = 1
+                    one.unexpectedErrors = 1
                 } else {
                     let status = i % 53 == 7 ? 503 : 200
                     one.completed = 1
                     one.statusCounts[status] = 1
-                    if status >= 400 { one.errors = 1 }
+                    if status >= 400 { one.errors = 1; one.unexpectedErrors = 1 }
                     load.latencyInterval.record(nanoseconds: ns)
                     load.serviceInterval.record(nanoseconds: ns * 3 / 4)
                     routes[route].latencyInterval.record(nanoseconds: ns)

@@ -127,6 +127,7 @@ private func registry() -> KnobRegistry {
         load.total.sent = 10
         load.total.completed = 10
         load.total.errors = 2
+        load.total.unexpectedErrors = 2
         var t = Thresholds()
         t.p99Seconds = 0.2
         t.maxErrorRate = 0.1

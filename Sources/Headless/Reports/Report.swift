@@ -73,6 +73,9 @@ public struct Report: Codable, Sendable, Equatable {
         public var serviceTime: Latency
         public var latencyHistogram: Histogram?
         public var serviceTimeHistogram: Histogram?
+        /// Errors whose status the route did not declare as expected (`"expect"` in the profile), and their rate.
+        public var unexpectedErrors: UInt64? = nil
+        public var unexpectedErrorRate: Double? = nil
     }
 
     /// The usual figures of a latency histogram, in milliseconds.
@@ -100,6 +103,7 @@ public struct Report: Codable, Sendable, Equatable {
         public var serviceTime: Latency
         public var latencyHistogram: Histogram?
         public var serviceTimeHistogram: Histogram?
+        public var unexpectedErrors: UInt64? = nil
     }
 
     public struct Generator: Codable, Sendable, Equatable {
@@ -133,6 +137,7 @@ public struct Report: Codable, Sendable, Equatable {
         public var poolInUse: Int?
         public var rssBytes: UInt64?
         public var dbQueriesPerRequest: Double?
+        public var unexpectedErrors: UInt64? = nil
     }
 
     public struct Threshold: Codable, Sendable, Equatable {

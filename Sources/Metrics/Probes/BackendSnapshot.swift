@@ -13,5 +13,7 @@ public struct BackendSnapshot: Sendable {
     public var indexBuildProgress: Double? = nil
     /// The backend's internal errors: a count and the newest log lines.
     public var internalErrors = InternalErrorsProbe()
+    /// Set when the figures were scraped from an external target's Prometheus endpoint (nil: the embedded probes).
+    public var scrape: ScrapeStatus? = nil
     public init() {}
 }
