@@ -7,16 +7,30 @@ enum BackendPanels {
         let canvas = ctx.canvas
         guard let backend = ctx.snapshot?.backend else {
             canvas.put("no data", in: r, row: 0, style: Style(.muted, bold: true))
-            canvas.put(ctx.snapshot == nil ? "(no snapshot yet)" : "(external target: no probes)", in: r, row: 1, style: .muted)
+            if ctx.snapshot == nil {
+                canvas.put("(no snapshot yet)", in: r, row: 1, style: .muted)
+            } else {
+                externalNote(canvas, r, from: 1)
+            }
             return
         }
         let rates = ctx.model.lastSecond?.backend
+        // Figures scraped from a target's /metrics: panels it has no figures for say so, not "no probe".
+        let absent: (String) -> Void = { what in
+            if let scrape = backend.scrape { notScraped(what, scrape, canvas, r) } else { noProbe(what, canvas, r) }
+        }
         switch panel {
-        case .cache: cache(backend.cache, rates, ctx, r)
-        case .pool: pool(backend.pool, backend.serving, ctx, r)
-        case .breaker: breakers(backend.breakers, backend.dependency, rates, ctx, r)
-        case .jobs: jobs(backend.jobs, rates, ctx, r)
-        case .memory: memory(backend.rssBytes, ctx, r)
+        case .cache: if let c = backend.cache { cache(c, rates, ctx, r) } else { absent("cache") }
+        case .pool: if backend.pool != nil || backend.serving != nil { pool(backend.pool, backend.serving, ctx, r) } else { absent("pool") }
+        case .breaker:
+            if backend.breakers.isEmpty && backend.dependency == nil { absent("breaker") }
+            else { breakers(backend.breakers, backend.dependency, rates, ctx, r) }
+        case .jobs: if backend.jobs != nil { jobs(backend.jobs, rates, ctx, r) } else { absent("jobs") }
+        case .memory:
+            if backend.rssBytes != nil || backend.scrape == nil { memory(backend.rssBytes, ctx, r) } else { absent("memory") }
+            if let scrape = backend.scrape, let error = scrape.error, backend.rssBytes != nil, r.height > 2 {
+                canvas.put(Text.fit("scrape failed: " + error, r.width), in: r, row: r.height - 1, style: .bad)
+            }
         default: break
         }
     }
@@ -24,6 +38,26 @@ enum BackendPanels {
     static func noProbe(_ what: String, _ canvas: Canvas, _ r: Rect) {
         canvas.put("no data", in: r, row: 0, style: Style(.muted, bold: true))
         canvas.put("(the backend has no \(what) probe)", in: r, row: 1, style: .muted)
+    }
+
+    /// An external target without `--metrics`: why the backend panels are empty and how to fill some.
+    static func externalNote(_ canvas: Canvas, _ r: Rect, from row: Int) {
+        let lines = ["(external target: no probes)", "Dyno sees the load side only.",
+                     "--metrics URL scrapes the server's", "Prometheus text: RSS, requests", "and durations by route."]
+        for (i, line) in lines.enumerated() where row + i < r.height {
+            canvas.put(line, in: r, row: row + i, style: .muted)
+        }
+    }
+
+    /// A panel whose figures the scraped /metrics does not have.
+    static func notScraped(_ what: String, _ scrape: ScrapeStatus, _ canvas: Canvas, _ r: Rect) {
+        canvas.put("no data", in: r, row: 0, style: Style(.muted, bold: true))
+        var lines = ["(no \(what) figures in the target's", "metrics; Dyno reads RSS, requests", "and durations by route)"]
+        if let error = scrape.error { lines.append("scrape: " + error) }
+        else if !scrape.recognized.isEmpty { lines.append("found: " + scrape.recognized.joined(separator: ", ")) }
+        for (i, line) in lines.enumerated() where 1 + i < r.height {
+            canvas.put(line, in: r, row: 1 + i, style: i == 3 && scrape.error != nil ? .bad : .muted)
+        }
     }
 
     /// Writes "label value" pairs on one row, label muted.
@@ -40,9 +74,8 @@ enum BackendPanels {
         }
     }
 
-    static func cache(_ probe: CacheProbe?, _ rates: BackendRates?, _ ctx: RenderContext, _ r: Rect) {
+    static func cache(_ c: CacheProbe, _ rates: BackendRates?, _ ctx: RenderContext, _ r: Rect) {
         let canvas = ctx.canvas
-        guard let c = probe else { return noProbe("cache", canvas, r) }
         pairs([("cache", c.enabled ? "on" : "off", c.enabled ? .good : Style(.warning, bold: true))], row: 0, canvas, r)
         let recent = rates?.cacheHitRate
         pairs([("hit rate", recent.map(Text.percent) ?? "-", Style(.good, bold: true)),

@@ -128,7 +128,10 @@ extension ConsoleModel {
     }
 
     private mutating func knobAction(for c: Character, knobs: KnobRegistry?) -> [ConsoleAction] {
-        guard let knobs else { return [] }
+        guard let knobs else {
+            if c.isLetter { setFlash("knob keys are off: knobs belong to the embedded demo, the target is external") }
+            return []
+        }
         var forward = true
         var knob = knobs.knobs.first(where: { $0.definition.key == c })
         if knob == nil, c.isUppercase {

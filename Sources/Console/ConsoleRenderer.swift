@@ -188,7 +188,7 @@ enum Header {
     /// The preset and every knob as "[key] id=value", wrapped to `width` (at most 3 lines).
     static func knobLines(_ ctx: RenderContext, width: Int) -> [[(String, Style)]] {
         guard let knobs = ctx.knobs else {
-            return [[(" knobs: none (external target)", .muted)]]
+            return [[(" knobs: none (external target) · knob keys are off: knobs belong to the embedded demo backend", .muted)]]
         }
         var items: [[(String, Style)]] = [[("preset ", .muted), (presetName(knobs), .accent)]]
         for knob in knobs.knobs {

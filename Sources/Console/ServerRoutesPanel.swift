@@ -15,11 +15,17 @@ enum ServerRoutesPanel {
 
     static func draw(_ ctx: RenderContext, in r: Rect) {
         let canvas = ctx.canvas
-        guard let snapshot = ctx.snapshot, snapshot.backend != nil else {
+        guard let snapshot = ctx.snapshot, let backend = snapshot.backend else {
             canvas.put("no data", in: r, row: 0, style: Style(.muted, bold: true))
-            canvas.put(ctx.snapshot == nil ? "(no snapshot yet)" : "(external target: no probes)", in: r, row: 1, style: .muted)
+            if ctx.snapshot == nil {
+                canvas.put("(no snapshot yet)", in: r, row: 1, style: .muted)
+            } else {
+                BackendPanels.externalNote(ctx.canvas, r, from: 1)
+            }
             return
         }
+        // A generic Prometheus scrape has requests and durations by route, not Dyno's DB and stage breakdown.
+        let breakdown = backend.scrape?.hasBreakdown ?? true
         guard let view = ctx.model.serverSecond else {
             canvas.put("no data yet (one figure per second)", in: r, row: 0, style: .muted)
             return
@@ -34,10 +40,12 @@ enum ServerRoutesPanel {
         let prefix = RoutesPanel.commonPathPrefix(view.routes.map(\.route))
         let names = view.routes.map { RoutesPanel.shortName($0.route, dropping: prefix) }
         let nameWant = max(14, min((names.map(\.count).max() ?? 0) + 1, 26))
-        var columns: [(Column, String, Int)] = [(.rate, "req/s", 7), (.queries, "qry/req", 8), (.db, "db/req", 7), (.time, "t/req", 7)]
+        var columns: [(Column, String, Int)] = breakdown
+            ? [(.rate, "req/s", 7), (.queries, "qry/req", 8), (.db, "db/req", 7), (.time, "t/req", 7)]
+            : [(.rate, "req/s", 7), (.time, "t/req", 7)]
         while columns.count > 1, r.width - columns.reduce(0, { $0 + $1.2 }) < 12 { columns.removeLast() }
         let fixed = columns.reduce(0, { $0 + $1.2 })
-        let stageColumns = r.width >= nameWant + fixed + 6 * 7 + 13
+        let stageColumns = breakdown && r.width >= nameWant + fixed + 6 * 7 + 13
         let stageWidth = stageColumns ? 6 * 7 : 0
         let spare = r.width - nameWant - fixed - stageWidth - 1
         let barWidth = columns.count == 4 && spare >= 8 ? min(spare, 40) : 0
@@ -52,8 +60,8 @@ enum ServerRoutesPanel {
         // Rows: "all routes" first (it must not be cut), then the routes, busiest first; a µs detail row under
         // each when there is room, else under "all routes" only.
         let room = r.height - 1
-        let detailed = !stageColumns && room >= 2 * (view.routes.count + 1) + 1
-        let allDetail = !stageColumns && !detailed && room >= 4
+        let detailed = breakdown && !stageColumns && room >= 2 * (view.routes.count + 1) + 1
+        let allDetail = breakdown && !stageColumns && !detailed && room >= 4
         var row = 1
         let used = 1 + (allDetail || detailed ? 1 : 0)
         let routeRows = detailed ? 2 : 1
@@ -108,6 +116,8 @@ enum ServerRoutesPanel {
         if row < r.height, view.backgroundQueriesPerSecond > 0 { background(view, row: row, canvas, r); row += 1 }
         if row < r.height, barWidth > 0 || detailed || allDetail {
             legend(row: row, canvas, r)
+        } else if row < r.height, !breakdown, let scrape = backend.scrape {
+            canvas.put("from \(scrape.url): no DB or stage figures there", in: r, row: row, style: .muted)
         }
     }
 

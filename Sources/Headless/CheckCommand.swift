@@ -52,7 +52,7 @@ extension Preflight {
 
         init(profile: Profile) throws {
             guard case .url(let host, let port, let urlPath) = profile.target else {
-                throw RunBuilder.BuildError(description: "the pre-flight check needs a URL target")
+                throw ProfileError(file: profile.source, field: "target", message: "the pre-flight check needs a URL target")
             }
             let plan = try RunBuilder.loadPlan(for: profile, target: TargetAddress(host: host, port: port, basePath: urlPath))
             steps = Preflight.run(plan)

@@ -10,6 +10,9 @@ public struct ScrapeStatus: Sendable, Equatable {
     public var scrapes: Int = 0
 
     public init(url: String) { self.url = url }
+
+    /// Whether the target exposes Dyno's DB and stage figures (a Dyno backend), beyond requests and durations.
+    public var hasBreakdown: Bool { recognized.contains(ScrapedBackend.breakdownFamilies) }
 }
 
 /// Turns Prometheus samples into the backend view Dyno's panels read: process RSS, and per route the requests and
@@ -27,6 +30,8 @@ public enum ScrapedBackend {
                                           "http_request_duration_highr_seconds"]
     /// Labels that name a route, in order of preference.
     public static let routeLabels = ["route", "handler", "path", "endpoint", "uri", "view", "url"]
+    /// Dyno's own per-route DB and stage families (only a Dyno backend has them).
+    public static let breakdownFamilies = "dyno_db_*, dyno_stage_*"
 
     /// The backend view of one scrape (`status` is attached as is).
     public static func snapshot(_ samples: [PrometheusSample], status: ScrapeStatus) -> BackendSnapshot {
@@ -91,7 +96,7 @@ public enum ScrapedBackend {
             default: break
             }
         }
-        if samples.contains(where: { $0.name == "dyno_db_queries_total" }) { recognized.append("dyno_db_*, dyno_stage_*") }
+        if samples.contains(where: { $0.name == "dyno_db_queries_total" }) { recognized.append(breakdownFamilies) }
         out.routes = routes.values.sorted { $0.route < $1.route }
         status.recognized = recognized
         out.scrape = status
