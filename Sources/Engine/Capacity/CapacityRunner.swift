@@ -32,7 +32,7 @@ public enum CapacityRunner {
         let total = snapshot.load.total
         let latency = snapshot.load.latencyTotal
         var step = CapacityStep(offeredRate: offeredRate, achievedRate: seconds > 0 ? Double(total.completed) / seconds : 0,
-                                completed: total.completed, errorRate: total.errorRate,
+                                completed: total.completed, errorRate: total.unexpectedErrorRate,
                                 p50Nanoseconds: latency.percentile(50), p99Nanoseconds: latency.percentile(99))
         if let after = snapshot.backend, let before = backendBefore {
             let db = after.routes.reduce(UInt64(0)) { $0 &+ $1.dbNanoseconds } &- before.routes.reduce(UInt64(0)) { $0 &+ $1.dbNanoseconds }
