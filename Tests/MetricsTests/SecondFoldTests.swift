@@ -17,7 +17,7 @@ private struct SteppedRun {
             interval.sent += 1
             interval.completed += 1
             interval.statusCounts[status, default: 0] += 1
-            if status >= 400 { interval.errors += 1 }
+            if status >= 400 { interval.errors += 1; interval.unexpectedErrors += 1 }
             histogram.record(nanoseconds: latency)
         }
         total.add(interval)
