@@ -32,6 +32,7 @@ enum ReportFixture {
             counts.sent = UInt64(spec.latenciesMicros.count)
             counts.completed = UInt64(spec.latenciesMicros.count)
             counts.errors = spec.errors
+            counts.unexpectedErrors = spec.errors   // no route of the fixture declares expected statuses
             counts.statusCounts = [200: counts.completed - spec.errors]
             if spec.errors > 0 { counts.statusCounts[500] = spec.errors }
             counts.bytesReceived = counts.completed * 100

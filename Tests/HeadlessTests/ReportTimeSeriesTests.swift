@@ -22,7 +22,7 @@ struct ReportTimeSeriesTests {
         }
         let r = try row(s)
         #expect(Set(r.keys) == ["t", "offeredRate", "achievedRate", "errors", "inFlight", "p50", "p90", "p95", "p99", "max",
-                                "serviceP99", "cacheHitRate", "poolInUse", "rssBytes", "dbQueriesPerRequest"])
+                                "serviceP99", "cacheHitRate", "poolInUse", "rssBytes", "dbQueriesPerRequest", "unexpectedErrors"])
         #expect(r["t"] as? Double == 5)   // the end of second 4
         #expect(r["achievedRate"] as? Double == 950 && r["offeredRate"] as? Double == 1000)
         #expect(r["errors"] as? Int == 3 && r["inFlight"] as? Int == 7)

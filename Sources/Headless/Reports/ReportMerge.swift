@@ -29,7 +29,8 @@ public enum ReportMerge {
             totalLatency.merge(try histogram(r.totals.latencyHistogram, "totals.latencyHistogram"))
             totalService.merge(try histogram(r.totals.serviceTimeHistogram, "totals.serviceTimeHistogram"))
             counts.add(loadCounts(sent: r.totals.sent, completed: r.totals.completed, errors: r.totals.errors,
-                                  bytes: r.totals.bytesReceived, status: r.status, transport: r.transportErrors))
+                                  unexpected: r.totals.unexpectedErrors, bytes: r.totals.bytesReceived, status: r.status,
+                                  transport: r.transportErrors))
             for (i, route) in r.routes.enumerated() {
                 let latency = try histogram(route.latencyHistogram, "routes[\(i)].latencyHistogram")
                 let service = try histogram(route.serviceTimeHistogram, "routes[\(i)].serviceTimeHistogram")
@@ -38,7 +39,8 @@ public enum ReportMerge {
                     routes[route.name] = (LoadCounts(), LatencyHistogram(), LatencyHistogram())
                 }
                 routes[route.name]!.counts.add(loadCounts(sent: route.sent, completed: route.count, errors: route.errors,
-                                                          bytes: 0, status: route.status, transport: [:]))
+                                                          unexpected: route.unexpectedErrors, bytes: 0, status: route.status,
+                                                          transport: [:]))
                 routes[route.name]!.latency.merge(latency)
                 routes[route.name]!.service.merge(service)
             }
@@ -52,6 +54,8 @@ public enum ReportMerge {
         load.serviceTotal = totalService
         let thresholds = first.profile.thresholds.map { evaluateThresholds(limits($0), load: load, achievedRate: achieved) } ?? []
         let all = reports.map(\.report)
+        // Reports written before expected statuses existed carry no unexpected-error counts: say nothing then.
+        let tracksUnexpected = all.contains { $0.totals.unexpectedErrors != nil }
         let targets = all.map(\.target).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
 
         return Report(
@@ -64,7 +68,9 @@ public enum ReportMerge {
             totals: .init(sent: counts.sent, completed: counts.completed, errors: counts.errors, errorRate: counts.errorRate,
                           achievedRate: achieved, bytesReceived: counts.bytesReceived,
                           latency: ReportJSON.summary(totalLatency.summary), serviceTime: ReportJSON.summary(totalService.summary),
-                          latencyHistogram: .init(totalLatency.buckets), serviceTimeHistogram: .init(totalService.buckets)),
+                          latencyHistogram: .init(totalLatency.buckets), serviceTimeHistogram: .init(totalService.buckets),
+                          unexpectedErrors: tracksUnexpected ? counts.unexpectedErrors : nil,
+                          unexpectedErrorRate: tracksUnexpected ? counts.unexpectedErrorRate : nil),
             status: ReportJSON.statuses(counts.statusCounts),
             transportErrors: Dictionary(uniqueKeysWithValues: counts.transportErrors.map { ($0.key.rawValue, $0.value) }),
             routes: routeOrder.map { name in
@@ -74,7 +80,8 @@ public enum ReportMerge {
                     rate: measured > 0 ? Double(r.counts.completed) / measured : 0,
                     status: ReportJSON.statuses(r.counts.statusCounts),
                     latency: ReportJSON.summary(r.latency.summary), serviceTime: ReportJSON.summary(r.service.summary),
-                    latencyHistogram: .init(r.latency.buckets), serviceTimeHistogram: .init(r.service.buckets))
+                    latencyHistogram: .init(r.latency.buckets), serviceTimeHistogram: .init(r.service.buckets),
+                    unexpectedErrors: tracksUnexpected ? r.counts.unexpectedErrors : nil)
             },
             generator: .init(behindSchedule: all.contains { $0.generator.behindSchedule },
                              lagSeconds: all.map(\.generator.lagSeconds).max() ?? 0,
@@ -88,12 +95,13 @@ public enum ReportMerge {
             mergedFrom: reports.map(\.path))
     }
 
-    static func loadCounts(sent: UInt64, completed: UInt64, errors: UInt64, bytes: UInt64,
+    static func loadCounts(sent: UInt64, completed: UInt64, errors: UInt64, unexpected: UInt64?, bytes: UInt64,
                            status: [String: UInt64], transport: [String: UInt64]) -> LoadCounts {
         var c = LoadCounts()
         c.sent = sent
         c.completed = completed
         c.errors = errors
+        c.unexpectedErrors = unexpected ?? 0
         c.bytesReceived = bytes
         for (code, n) in status { if let code = Int(code) { c.statusCounts[code, default: 0] += n } }
         for (kind, n) in transport { if let kind = TransportErrorKind(rawValue: kind) { c.transportErrors[kind, default: 0] += n } }
@@ -131,6 +139,7 @@ public enum ReportMerge {
                 m.offeredRate += row.offeredRate
                 m.achievedRate += row.achievedRate
                 m.errors += row.errors
+                if let u = row.unexpectedErrors { m.unexpectedErrors = (m.unexpectedErrors ?? 0) + u }
                 m.inFlight += row.inFlight
                 m.p50 = max(m.p50, row.p50)
                 m.p90 = max(m.p90, row.p90)
