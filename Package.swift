@@ -22,8 +22,8 @@ let package = Package(
         // Libraries, one concern each (see README and ../shared/DESIGN.md).
         .target(name: "Metrics"),
         .target(name: "Knobs"),
-        .target(name: "HTTP", dependencies: ["CLinuxShim", "Metrics"]),
-        .target(name: "DemoBackend", dependencies: ["HTTP", "Metrics", "Knobs", "CSQLite", "CCrypto", "CZlib"]),
+        .target(name: "HTTP", dependencies: ["CLinuxShim", "Metrics", "CZlib"]),
+        .target(name: "DemoBackend", dependencies: ["HTTP", "Metrics", "Knobs", "CSQLite", "CCrypto", "CZlib", "CLinuxShim"]),
         .target(name: "LoadGenerator", dependencies: ["HTTP", "Metrics", "CLinuxShim"]),
         .target(name: "Engine", dependencies: ["Metrics", "Knobs", "HTTP", "LoadGenerator", "DemoBackend"]),
         .target(name: "Console", dependencies: ["Metrics", "Knobs", "CNcursesShim"]),

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CLinuxShim.h"
 #include <errno.h>
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -52,3 +53,9 @@ int dyno_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 int dyno_accept_nonblocking(int listen_fd) { return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
 int dyno_set_timer_slack(unsigned long nanoseconds) { return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0); }
+
+void dyno_heap_statistics(uint64_t *in_use_bytes, uint64_t *free_bytes) {
+    struct mallinfo2 info = mallinfo2();
+    *in_use_bytes = (uint64_t)info.uordblks + (uint64_t)info.hblkhd;
+    *free_bytes = (uint64_t)info.fordblks;
+}

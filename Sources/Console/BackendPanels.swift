@@ -27,7 +27,9 @@ enum BackendPanels {
             else { breakers(backend.breakers, backend.dependency, rates, ctx, r) }
         case .jobs: if backend.jobs != nil { jobs(backend.jobs, rates, ctx, r) } else { absent("jobs") }
         case .memory:
-            if backend.rssBytes != nil || backend.scrape == nil { memory(backend.rssBytes, ctx, r) } else { absent("memory") }
+            // The embedded backend's memory probe (anon/file RSS, heap, verdict); a scraped target has RSS only.
+            if let probe = backend.memory { MemoryPanel.draw(probe, ctx, r) }
+            else if backend.rssBytes != nil || backend.scrape == nil { memory(backend.rssBytes, ctx, r) } else { absent("memory") }
             if let scrape = backend.scrape, let error = scrape.error, backend.rssBytes != nil, r.height > 2 {
                 canvas.put(Text.fit("scrape failed: " + error, r.width), in: r, row: r.height - 1, style: .bad)
             }

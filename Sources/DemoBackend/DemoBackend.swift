@@ -109,8 +109,11 @@ public final class DemoBackend: Sendable {
         self.units = units
         let errorLog = InternalErrorLog(sink: configuration.errorSink)
         self.errorLog = errorLog
+        let workers = parts.workers
         let api = ConduitAPI(store: parts.store, tokens: TokenSigner(secret: secret), metrics: parts.metrics, knobs: knobs,
                              errorLog: errorLog,
+                             payloadStatistics: parts.payloadStatistics, memo: parts.memo,
+                             offload: { work in workers.submit(work) },
                              extraMetrics: { out in
                                  for unit in units { unit.writeMetrics(to: &out) }
                                  Self.writeProcessMetrics(to: &out, knobs: knobs)

@@ -213,17 +213,29 @@ public struct HTTPRequest: Sendable {
     }
 }
 
-/// An HTTP/1.1 response. The server always sends it with `Content-Length` (computed from `body`).
+/// An HTTP/1.1 response. The server sends it with `Content-Length` (computed from `body`), or, when `stream` is
+/// set, with `Transfer-Encoding: chunked` and the stream's pieces after `body` (HTTP/1.0 clients: until close).
 public struct HTTPResponse: Sendable {
     /// Status code, e.g. 200.
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The rest of the body, produced while it is sent (server only; the client always reads a whole body).
+    public var stream: (any HTTPBodyStream)?
 
     public init(status: Int, headers: HTTPHeaders = .init(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = nil
+    }
+
+    /// A streamed response: `stream` produces the body while it is sent.
+    public init(status: Int, headers: HTTPHeaders = .init(), stream: any HTTPBodyStream) {
+        self.status = status
+        self.headers = headers
+        self.body = []
+        self.stream = stream
     }
 
     /// The standard reason phrase for `status` (RFC 9110), or `"Unknown"`.

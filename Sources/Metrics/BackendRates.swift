@@ -5,6 +5,10 @@ public struct BackendRates: Sendable, Equatable {
     /// Seconds the interval covers (the divisor of every rate).
     public var seconds: Double = 1
     public var rssBytes: UInt64?
+    /// Anonymous and file-backed RSS, heap in use (nil without a memory probe).
+    public var rssAnonBytes: UInt64?
+    public var rssFileBytes: UInt64?
+    public var heapInUseBytes: UInt64?
     /// Cache hits / lookups in the interval (nil: no lookups, or no cache probe).
     public var cacheHitRate: Double?
     public var cacheEvictionsPerSecond: Double = 0
@@ -32,6 +36,11 @@ public struct BackendRates: Sendable, Equatable {
         func perSecond(_ now: UInt64, _ before: UInt64?) -> Double { Double(now.increase(since: before)) / dt }
         self.seconds = dt
         rssBytes = end.rssBytes
+        if let memory = end.memory, memory.rssAnonBytes > 0 {
+            rssAnonBytes = memory.rssAnonBytes
+            rssFileBytes = memory.rssFileBytes
+            heapInUseBytes = memory.heapInUseBytes
+        }
         if let cache = end.cache {
             let hits = cache.hits.increase(since: start?.cache?.hits)
             let lookups = hits + cache.misses.increase(since: start?.cache?.misses)

@@ -110,6 +110,15 @@ enum Fixtures {
         let n = UInt64(tick + 1)
         var b = BackendSnapshot()
         b.rssBytes = 48 * 1_048_576 + n * 40_960
+        var memory = MemoryProbe()
+        memory.mode = .unbounded
+        memory.rssAnonBytes = 40 * 1_048_576 + n * 40_960
+        memory.rssFileBytes = 200 * 1_048_576
+        memory.heapInUseBytes = 30 * 1_048_576 + n * 36_000
+        memory.anon.samples = 40; memory.anon.slopeBytesPerSecond = 409_600; memory.anon.fit = 0.97; memory.anon.verdict = .growing
+        memory.heap.samples = 40; memory.heap.slopeBytesPerSecond = 360_000; memory.heap.fit = 0.95; memory.heap.verdict = .growing
+        memory.memoEntries = 1500; memory.memoBytes = 12 * 1_048_576
+        b.memory = memory
         var cache = CacheProbe()
         cache.enabled = true
         cache.hits = n * 80; cache.misses = n * 20; cache.evictions = n * 2

@@ -68,7 +68,7 @@ struct BackendMetricsTests {
         defer { api.stop() }
         let state = try api.request("GET", "/debug/knobs")
         #expect(state.status == 200)
-        #expect(Array((state.json?.keys ?? []).prefix(7)) == ["query", "indexes", "counts", "cache", "pool", "pool_size", "serving"])
+        #expect(state.json?.keys == KnobUnits.definitions.map(\.id))
         #expect(state.json?["cache"]?["value"]?.stringValue == "off")
         #expect(state.json?["cache"]?["allowed"]?.stringValue == "off|on")
         #expect(state.json?["pool_size"]?["allowed"]?.stringValue == "1..64")
@@ -94,10 +94,13 @@ struct BackendMetricsTests {
 
         let naive = try api.request("PUT", "/debug/knobs", body: #"{"preset":"naive"}"#)
         #expect(naive.status == 200)
-        let base = ["query", "indexes", "counts", "cache", "pool", "pool_size", "serving"]
+        let base = ["query", "indexes", "counts", "cache", "pool", "pool_size", "serving", "encoding", "compression",
+                    "paging", "memory"]
         #expect(api.knobs.values.filter { base.contains($0.key) } == ["query": "n+1", "indexes": "off", "counts": "computed",
                                                                      "cache": "off", "pool": "per-request", "pool_size": "1",
-                                                                     "serving": "blocking"])
+                                                                     "serving": "blocking", "encoding": "foundation",
+                                                                     "compression": "off", "paging": "unbounded",
+                                                                     "memory": "unbounded"])
         // The API keeps working per-request while indexes are dropped in the background.
         #expect(try api.request("GET", "/api/articles?limit=3").status == 200)
         #expect(api.backend.probe().pool?.mode == .perRequest)

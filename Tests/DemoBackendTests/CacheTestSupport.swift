@@ -181,6 +181,10 @@ final class CacheFakeStore: ConduitStore {
         throw CacheFakeStoreError.unsupported("deleteComment")
     }
     func tags(_ context: inout RequestContext) throws -> [String] { throw CacheFakeStoreError.unsupported("tags") }
+    func exportArticles(_ filter: ExportFilter, afterID: Int64, limit: Int, viewerID: Int64?,
+                        _ context: inout RequestContext) throws -> [Article] {
+        throw CacheFakeStoreError.unsupported("export")
+    }
 }
 
 /// The Conduit comment type, for test files that import Testing (whose `Comment` would shadow it; the module name

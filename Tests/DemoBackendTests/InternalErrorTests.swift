@@ -35,6 +35,8 @@ struct InternalErrorTests {
         func addComment(slug: String, body: String, authorID: Int64, _ context: inout RequestContext) throws -> Comment { throw Self.failure }
         func deleteComment(slug: String, commentID: Int64, editorID: Int64, _ context: inout RequestContext) throws { throw Self.failure }
         func tags(_ context: inout RequestContext) throws -> [String] { throw Self.failure }
+        func exportArticles(_ filter: ExportFilter, afterID: Int64, limit: Int, viewerID: Int64?,
+                            _ context: inout RequestContext) throws -> [Article] { throw Self.failure }
     }
 
     /// The id inside `{"errors":{"body":["internal error (id ID)"]}}`.

@@ -24,3 +24,8 @@ int dyno_set_timer_slack(unsigned long nanoseconds);
 
 extern const int DYNO_EPOLL_CTL_ADD, DYNO_EPOLL_CTL_MOD, DYNO_EPOLL_CTL_DEL;
 extern const uint32_t DYNO_EPOLLIN, DYNO_EPOLLOUT, DYNO_EPOLLERR, DYNO_EPOLLHUP, DYNO_EPOLLRDHUP, DYNO_EPOLLEXCLUSIVE;
+
+/// glibc's heap figures (`mallinfo2`, summed over every arena): bytes handed out by malloc and not freed yet
+/// (`uordblks` + `hblkhd`), and free bytes malloc keeps in its arenas (`fordblks`). Memory probes read these so
+/// that page cache and mapped files are never mistaken for a leak.
+void dyno_heap_statistics(uint64_t *in_use_bytes, uint64_t *free_bytes);

@@ -15,9 +15,20 @@ final class ConduitAPI: Sendable {
     let errorLog: InternalErrorLog
     /// The routes of the dependency and jobs knobs (related articles, the comment spam check, reports); nil: 404.
     let extraRoutes: ExtraRoutes?
+    /// The payload knobs, read once per request with one relaxed atomic load each (nil: not registered).
+    private let encodingKnob: Knob?
+    private let compressionKnob: Knob?
+    private let pagingKnob: Knob?
+    let payloadStatistics: PayloadStatistics
+    /// The `memory` knob's structure (see `RenderedResponseMemo`).
+    let memo: RenderedResponseMemo
+    /// Runs a streamed export's batches off the serving threads; false when it cannot take more work.
+    let offload: @Sendable (@escaping @Sendable () -> Void) -> Bool
 
     init(store: any ConduitStore, tokens: TokenSigner, metrics: BackendMetrics, knobs: KnobRegistry,
          errorLog: InternalErrorLog = InternalErrorLog(sink: InternalErrorLog.standardError),
+         payloadStatistics: PayloadStatistics = PayloadStatistics(), memo: RenderedResponseMemo? = nil,
+         offload: @escaping @Sendable (@escaping @Sendable () -> Void) -> Bool = { work in work(); return true },
          extraMetrics: @escaping @Sendable (inout PrometheusWriter) -> Void = { _ in }, extraRoutes: ExtraRoutes? = nil) {
         self.errorLog = errorLog
         self.extraRoutes = extraRoutes
@@ -26,6 +37,12 @@ final class ConduitAPI: Sendable {
         self.metrics = metrics
         self.knobs = knobs
         self.extraMetrics = extraMetrics
+        self.offload = offload
+        encodingKnob = knobs["encoding"]
+        compressionKnob = knobs["compression"]
+        pagingKnob = knobs["paging"]
+        self.payloadStatistics = payloadStatistics
+        self.memo = memo ?? MemoryKnob.makeMemo(knobs)
     }
 
     /// Answers one request. Never throws: every failure becomes an error response (see `APIError`).
@@ -39,7 +56,7 @@ final class ConduitAPI: Sendable {
         context.queueNanoseconds = queueNanoseconds
         var response: HTTPResponse
         do {
-            response = try dispatch(match, request, &context)
+            response = try memoized(match, request, &context)
         } catch let error as APIError {
             response = error.response()
         } catch {
@@ -52,6 +69,8 @@ final class ConduitAPI: Sendable {
                 response = APIError.internalError(requestID: id).response()
             }
         }
+        if match.route.method != "GET", match.route != .putKnobs, response.status < 400 { memo.dataChanged() }
+        finishPayload(&response, request, &context)
         let total = MonotonicClock.nanoseconds() &- receivedAt
         context.metrics.recordRequest(status: response.status, nanoseconds: total)
         context.recordStages(total: total)
@@ -72,17 +91,59 @@ final class ConduitAPI: Sendable {
         case .profile: key = .profile(username: match.parameter)
         case .tags: key = .tags
         case .listArticles:
-            guard let query = try? Self.listQuery(request) else { return nil }
+            guard let query = try? Self.listQuery(request, cap: limitCap) else { return nil }
             key = .articles(ConduitCacheKey.ListKey(query))
         default: return nil
         }
         guard let body = store.cachedBody(for: key) else { return nil }
         var context = RequestContext(route: match.route, metrics: metrics[match.route], receivedAt: receivedAt)
-        let response = Self.response(200, body, contentType: "application/json; charset=utf-8")
+        var response = Self.response(200, body, contentType: "application/json; charset=utf-8")
+        if match.route == .listArticles { addLimitCap(&response) }
+        finishPayload(&response, request, &context)
         let total = MonotonicClock.nanoseconds() &- receivedAt
         context.cacheNanoseconds = total
         context.metrics.recordRequest(status: 200, nanoseconds: total)
         context.recordStages(total: total)
+        return response
+    }
+
+    /// Records the response's bytes (before compression) and gzips it when the `compression` knob says so.
+    func finishPayload(_ response: inout HTTPResponse, _ request: HTTPRequest, _ context: inout RequestContext) {
+        context.metrics.recordResponseBytes(response.body.count)
+        if compressionKnob?.rawValue == 1 {
+            ResponseCompression.apply(to: &response, acceptsGzip: Gzip.accepted(by: request.headers),
+                                      statistics: payloadStatistics)
+        }
+    }
+
+    /// Conduit reads keep their rendering in the memo of rendered responses (the `memory` knob's structure), with
+    /// an `ETag`; a conditional repeat (`If-None-Match`) by the same viewer of the same URL with no write since is
+    /// answered from the memo without the store or the encoder: 304 when the tag matches, else the memoized body.
+    /// Requests without `If-None-Match` are served as always (the memo only records them).
+    private func memoized(_ match: RouteMatch, _ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        switch match.route {
+        case .profile, .feed, .listArticles, .getArticle, .listComments, .tags: break
+        default: return try dispatch(match, request, &context)
+        }
+        let key = RenderedResponseMemo.Key(viewer: try optionalViewer(request, &context) ?? -1, target: request.target)
+        let now = MonotonicClock.nanoseconds()
+        let generation = memo.generation
+        if let condition = request.headers["If-None-Match"], let entry = memo.lookup(key, now: now) {
+            var headers = HTTPHeaders()
+            headers.add(name: "ETag", value: entry.etag)
+            if condition == entry.etag || condition == "*" { return HTTPResponse(status: 304, headers: headers) }
+            var response = Self.response(200, entry.body, contentType: "application/json; charset=utf-8")
+            response.headers.add(name: "ETag", value: entry.etag)
+            if match.route == .listArticles || match.route == .feed { addLimitCap(&response) }
+            return response
+        }
+        var response = try dispatch(match, request, &context)
+        if response.status == 200 {
+            let etag = RenderedResponseMemo.etag(of: response.body)
+            response.headers.add(name: "ETag", value: etag)
+            // The stored array shares the response's buffer (copy-on-write): remembering it copies nothing.
+            memo.store(key, body: response.body, etag: etag, generation: generation, now: now)
+        }
         return response
     }
 
@@ -117,32 +178,34 @@ final class ConduitAPI: Sendable {
         case .currentUser:
             let (viewer, token) = try requireViewer(request, &context)
             guard let user = try store.user(id: viewer, &context) else { throw APIError.tokenInvalid }
-            return json(200, ConduitEncoding.user(user, token: token), &context)
+            return json(200, .user(user, token: token), &context)
         case .updateUser: return try updateUser(request, &context)
         case .profile:
             let viewer = try optionalViewer(request, &context)
             let p = try store.profile(username: match.parameter, viewerID: viewer, &context)
-            return json(200, ConduitEncoding.profile(p), &context)
+            return json(200, .profile(p), &context)
         case .follow, .unfollow:
             let (viewer, _) = try requireViewer(request, &context)
             let p = try store.setFollowing(match.route == .follow, username: match.parameter, followerID: viewer, &context)
-            return json(200, ConduitEncoding.profile(p), &context)
+            return json(200, .profile(p), &context)
         case .feed:
             let (viewer, _) = try requireViewer(request, &context)
-            var query = try Self.pageQuery(request)
+            var query = try Self.pageQuery(request, cap: limitCap)
             query.feedOf = viewer
             let page = try store.articles(query, viewerID: viewer, &context)
-            return json(200, ConduitEncoding.articles(page), &context)
+            return listResponse(page, &context)
         case .listArticles:
             let viewer = try optionalViewer(request, &context)
-            let query = try Self.listQuery(request)
+            let query = try Self.listQuery(request, cap: limitCap)
             let page = try store.articles(query, viewerID: viewer, &context)
-            return json(200, ConduitEncoding.articles(page), &context)
+            return listResponse(page, &context)
+        case .export:
+            return try export(request, &context)
         case .createArticle: return try createArticle(request, &context)
         case .getArticle:
             let viewer = try optionalViewer(request, &context)
             let a = try store.article(slug: match.parameter, viewerID: viewer, &context)
-            return json(200, ConduitEncoding.article(a), &context)
+            return json(200, .article(a), &context)
         case .updateArticle: return try updateArticle(match.parameter, request, &context)
         case .deleteArticle:
             let (viewer, _) = try requireViewer(request, &context)
@@ -151,18 +214,18 @@ final class ConduitAPI: Sendable {
         case .favorite, .unfavorite:
             let (viewer, _) = try requireViewer(request, &context)
             let a = try store.setFavorite(match.route == .favorite, slug: match.parameter, userID: viewer, &context)
-            return json(200, ConduitEncoding.article(a), &context)
+            return json(200, .article(a), &context)
         case .listComments:
             let viewer = try optionalViewer(request, &context)
             let list = try store.comments(slug: match.parameter, viewerID: viewer, &context)
-            return json(200, ConduitEncoding.comments(list), &context)
+            return json(200, .comments(list), &context)
         case .addComment:
             let (viewer, _) = try requireViewer(request, &context)
-            let body = try RequestBody(request.body, root: "comment")
+            let body = try RequestBody(request.body, encoding: payloadEncoding, root: "comment")
             let text = try body.required(["body"])[0]
             let c = try store.addComment(slug: match.parameter, body: text, authorID: viewer, &context)
             // Spec 1.1.0 answers 200 here (not 201).
-            return json(200, ConduitEncoding.comment(c), &context)
+            return json(200, .comment(c), &context)
         case .deleteComment:
             let (viewer, _) = try requireViewer(request, &context)
             guard let id = Int64(match.secondParameter) else { throw APIError.commentNotFound }
@@ -170,7 +233,7 @@ final class ConduitAPI: Sendable {
             return HTTPResponse(status: 204)
         case .tags:
             let names = try store.tags(&context)
-            return json(200, ConduitEncoding.tags(names), &context)
+            return json(200, .tags(names), &context)
         case .createReport, .getReport:
             guard let extraRoutes else { throw APIError.notFound("route") }
             return try extraRoutes.reports(match, request, api: self, &context)
@@ -183,7 +246,7 @@ final class ConduitAPI: Sendable {
     // MARK: Users
 
     private func login(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
-        let body = try RequestBody(request.body, root: "user")
+        let body = try RequestBody(request.body, encoding: payloadEncoding, root: "user")
         let fields = try body.required(["email", "password"])
         let user = try store.user(email: fields[0], &context)
         // Verify even for an unknown email (against a fixed hash) so timing does not reveal which emails exist.
@@ -191,23 +254,23 @@ final class ConduitAPI: Sendable {
         guard PasswordHasher.verify(fields[1], against: hash), let user else {
             throw APIError.unauthorized(field: "credentials", message: "invalid")
         }
-        return json(200, ConduitEncoding.user(user, token: tokens.sign(userID: user.id, username: user.username)), &context)
+        return json(200, .user(user, token: tokens.sign(userID: user.id, username: user.username)), &context)
     }
 
     /// A valid hash of a random password, computed once.
     private static let dummyHash = PasswordHasher.hash("dyno-no-such-user-\(UInt64.random(in: 0...UInt64.max))")
 
     private func register(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
-        let body = try RequestBody(request.body, root: "user")
+        let body = try RequestBody(request.body, encoding: payloadEncoding, root: "user")
         let fields = try body.required(["username", "email", "password"])
         let hash = PasswordHasher.hash(fields[2])
         let user = try store.createUser(username: fields[0], email: fields[1], passwordHash: hash, &context)
-        return json(201, ConduitEncoding.user(user, token: tokens.sign(userID: user.id, username: user.username)), &context)
+        return json(201, .user(user, token: tokens.sign(userID: user.id, username: user.username)), &context)
     }
 
     private func updateUser(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         let (viewer, token) = try requireViewer(request, &context)
-        let body = try RequestBody(request.body, root: "user")
+        let body = try RequestBody(request.body, encoding: payloadEncoding, root: "user")
         var changes = UserChanges()
         var blank: [String] = []
         if let email = try body.string("email") { if isBlank(email) { blank.append("email") } else { changes.email = email } }
@@ -221,24 +284,24 @@ final class ConduitAPI: Sendable {
         if body.has("image") { changes.image = .some(try body.string("image")) }
         if !blank.isEmpty { throw APIError.blank(blank) }
         let user = try store.updateUser(id: viewer, changes, &context)
-        return json(200, ConduitEncoding.user(user, token: token), &context)
+        return json(200, .user(user, token: token), &context)
     }
 
     // MARK: Articles
 
     private func createArticle(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         let (viewer, _) = try requireViewer(request, &context)
-        let body = try RequestBody(request.body, root: "article")
+        let body = try RequestBody(request.body, encoding: payloadEncoding, root: "article")
         let fields = try body.required(["title", "description", "body"])
         let tags = Self.normalizedTags(try body.strings("tagList") ?? [])
         let a = try store.createArticle(NewArticle(title: fields[0], description: fields[1], body: fields[2], tagList: tags),
                                         authorID: viewer, &context)
-        return json(201, ConduitEncoding.article(a), &context)
+        return json(201, .article(a), &context)
     }
 
     private func updateArticle(_ slug: String, _ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         let (viewer, _) = try requireViewer(request, &context)
-        let body = try RequestBody(request.body, root: "article")
+        let body = try RequestBody(request.body, encoding: payloadEncoding, root: "article")
         var changes = ArticleChanges()
         var blank: [String] = []
         for (name, keyPath) in [("title", \ArticleChanges.title), ("description", \.description), ("body", \.body)] {
@@ -249,7 +312,7 @@ final class ConduitAPI: Sendable {
         if !blank.isEmpty { throw APIError.blank(blank) }
         if let tags = try body.strings("tagList") { changes.tagList = Self.normalizedTags(tags) }
         let a = try store.updateArticle(slug: slug, changes, editorID: viewer, &context)
-        return json(200, ConduitEncoding.article(a), &context)
+        return json(200, .article(a), &context)
     }
 
     /// Trimmed, non-empty, first occurrence kept.
@@ -264,8 +327,8 @@ final class ConduitAPI: Sendable {
     }
 
     /// The page and the filters (`tag`, `author`, `favorited`) of `GET /api/articles`.
-    static func listQuery(_ request: HTTPRequest) throws(APIError) -> ArticleQuery {
-        var query = try pageQuery(request)
+    static func listQuery(_ request: HTTPRequest, cap: Int? = ArticleQuery.maxLimit) throws(APIError) -> ArticleQuery {
+        var query = try pageQuery(request, cap: cap)
         for (name, value) in request.queryItems() {
             switch name {
             case "tag": query.tag = value
@@ -277,16 +340,16 @@ final class ConduitAPI: Sendable {
         return query
     }
 
-    /// `limit` (default 20, 1...500) and `offset` (default 0, ≥ 0) from the query string.
-    static func pageQuery(_ request: HTTPRequest) throws(APIError) -> ArticleQuery {
+    /// `limit` (default 20, ≥ 1, cut to `cap` when there is one) and `offset` (default 0, ≥ 0) from the query string.
+    static func pageQuery(_ request: HTTPRequest, cap: Int? = ArticleQuery.maxLimit) throws(APIError) -> ArticleQuery {
         var query = ArticleQuery()
         guard request.query != nil else { return query }
         for (name, value) in request.queryItems() {
             if name == "limit" {
-                guard let n = Int(value), (1...ArticleQuery.maxLimit).contains(n) else {
-                    throw APIError.validation([(field: "limit", messages: ["must be an integer from 1 to \(ArticleQuery.maxLimit)"])])
+                guard let n = Int(value), n >= 1 else {
+                    throw APIError.validation([(field: "limit", messages: ["must be an integer ≥ 1"])])
                 }
-                query.limit = n
+                query.limit = min(n, cap ?? n)
             } else if name == "offset" {
                 guard let n = Int(value), n >= 0 else {
                     throw APIError.validation([(field: "offset", messages: ["must be an integer ≥ 0"])])
@@ -296,6 +359,70 @@ final class ConduitAPI: Sendable {
         }
         return query
     }
+
+    // MARK: Paging (the `paging` knob)
+
+    /// `paging=bounded`: list `limit`s are cut to `ArticleQuery.maxLimit` and exports stream; `unbounded`: any
+    /// limit is honoured and an export is built whole. Bounded when the knob is not registered.
+    private var pagingIsBounded: Bool { (pagingKnob?.rawValue ?? 1) == 1 }
+    private var limitCap: Int? { pagingIsBounded ? ArticleQuery.maxLimit : nil }
+
+    /// Tells the client the cap it is under (bounded paging): `X-Limit-Cap: 500`.
+    private func addLimitCap(_ response: inout HTTPResponse) {
+        if let cap = limitCap { response.headers.add(name: "X-Limit-Cap", value: String(cap)) }
+    }
+
+    private func listResponse(_ page: ArticlePage, _ context: inout RequestContext) -> HTTPResponse {
+        var response = json(200, .articles(page), &context)
+        payloadStatistics.pagedRequests.increment()
+        payloadStatistics.recordMaterialized(rows: page.articles.count, bytes: response.body.count)
+        addLimitCap(&response)
+        return response
+    }
+
+    /// `GET /api/export?tag=T` or `?author=A`: `{"articles":[…with bodies…],"articlesCount":N}` in id order.
+    private func export(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
+        let viewer = try optionalViewer(request, &context)
+        let tag = request.queryValue("tag"), author = request.queryValue("author")
+        let filter: ExportFilter
+        switch (tag, author) {
+        case (let tag?, nil) where !tag.isEmpty: filter = .tag(tag)
+        case (nil, let author?) where !author.isEmpty: filter = .author(author)
+        default:
+            throw APIError.validation([(field: "export", messages: ["needs exactly one of tag or author"])])
+        }
+        payloadStatistics.pagedRequests.increment()
+        guard pagingIsBounded else {
+            // Unbounded: every matching row and the whole body in memory at once.
+            let articles = try store.exportArticles(filter, afterID: 0, limit: Int(Int32.max), viewerID: viewer, &context)
+            let response = json(200, .articles(ArticlePage(articles: articles, articlesCount: Int64(articles.count))), &context)
+            payloadStatistics.wholeExports.increment()
+            payloadStatistics.recordMaterialized(rows: articles.count, bytes: response.body.count)
+            return response
+        }
+        guard streamingIsAvailable else {
+            throw APIError.badRequest(field: "paging", message: "the streamed export (paging=bounded) is not available yet: set paging=unbounded")
+        }
+        payloadStatistics.streamedExports.increment()
+        let store = self.store, metrics = context.metrics, encoding = payloadEncoding
+        let stream = ExportStream(
+            fetch: { afterID, limit in
+                // Each batch is its own unit of work: its statements count under the export route.
+                var batchContext = RequestContext(route: .export, metrics: metrics)
+                return try store.exportArticles(filter, afterID: afterID, limit: limit, viewerID: viewer, &batchContext)
+            },
+            encodeArticle: { encoding.encodeArticle($0) },
+            statistics: payloadStatistics, run: offload,
+            // The head is out: the client sees a truncated body; operators see the count in /metrics.
+            failed: { [payloadStatistics] _ in payloadStatistics.exportFailures.increment() })
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        return HTTPResponse(status: 200, headers: headers, stream: stream)
+    }
+
+    /// The HTTP server sends `HTTPResponse.stream` bodies (chunked) only from the streaming change on; until then
+    /// the bounded export answers 501 rather than an empty body.
+    let streamingIsAvailable = false
 
     // MARK: Auth
 
@@ -335,6 +462,16 @@ final class ConduitAPI: Sendable {
         let bytes = body()
         context.encodeNanoseconds &+= MonotonicClock.nanoseconds() &- started
         return Self.response(status, bytes, contentType: "application/json; charset=utf-8")
+    }
+
+    /// A Conduit body, encoded the way the `encoding` knob says (one relaxed atomic load).
+    private func json(_ status: Int, _ body: ConduitBody, _ context: inout RequestContext) -> HTTPResponse {
+        json(status, payloadEncoding.encode(body), &context)
+    }
+
+    /// The `encoding` knob's current path (direct when the knob is not registered).
+    var payloadEncoding: PayloadEncoding {
+        encodingKnob.flatMap { PayloadEncoding(rawValue: $0.rawValue) } ?? .direct
     }
 
     static func response(_ status: Int, _ body: [UInt8], contentType: String) -> HTTPResponse {

@@ -114,3 +114,63 @@ enum ConduitEncoding {
         return json.bytes
     }
 }
+
+/// A Conduit response body before it is encoded: the handlers say *what* to send, the `encoding` knob says *how*.
+enum ConduitBody: Sendable {
+    case user(UserRecord, token: String)
+    case profile(Profile)
+    case article(Article)
+    case articles(ArticlePage)
+    case comment(Comment)
+    case comments([Comment])
+    case tags([String])
+}
+
+/// The `encoding` knob's two paths (values in the knob's order).
+enum PayloadEncoding: Int, Sendable, CaseIterable {
+    /// `Codable` models, `JSONEncoder`/`JSONDecoder` (see `FoundationEncoding`).
+    case foundation
+    /// `JSONWriter` straight into the response buffer; the hand-written `JSONParser` for bodies.
+    case direct
+
+    var name: String { self == .foundation ? "foundation" : "direct" }
+
+    func encode(_ body: ConduitBody) -> [UInt8] {
+        switch self {
+        case .foundation: FoundationEncoding.encode(body)
+        case .direct: ConduitEncoding.encode(body)
+        }
+    }
+
+    /// One article object on its own (an element of a streamed export).
+    func encodeArticle(_ article: Article) -> [UInt8] {
+        switch self {
+        case .foundation: return FoundationEncoding.encodeArticle(article)
+        case .direct:
+            var json = JSONWriter(capacity: 1024 + (article.body?.utf8.count ?? 0))
+            ConduitEncoding.writeArticle(&json, article)
+            return json.bytes
+        }
+    }
+
+    func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        switch self {
+        case .foundation: try FoundationEncoding.decode(bytes)
+        case .direct: try JSONParser.parse(bytes)
+        }
+    }
+}
+
+extension ConduitEncoding {
+    static func encode(_ body: ConduitBody) -> [UInt8] {
+        switch body {
+        case .user(let u, let token): user(u, token: token)
+        case .profile(let p): profile(p)
+        case .article(let a): article(a)
+        case .articles(let page): articles(page)
+        case .comment(let c): comment(c)
+        case .comments(let list): comments(list)
+        case .tags(let names): tags(names)
+        }
+    }
+}

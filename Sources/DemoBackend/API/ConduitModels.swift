@@ -62,8 +62,9 @@ struct ArticleQuery: Sendable, Equatable {
 
     /// Spec 1.1.0: limit defaults to 20.
     static let defaultLimit = 20
-    /// Upper bound on `limit`: a page is materialised in memory, so an unbounded one would let a single request
-    /// pull the whole table (10^5 articles).
+    /// The cap on `limit` under `paging=bounded` (sent back as `X-Limit-Cap`): a page is materialised in memory,
+    /// so an uncapped one lets a single request pull the whole table (10^5 articles), which is what
+    /// `paging=unbounded` does. 500 rather than 100 because profiles harvest slugs with `limit=500`.
     static let maxLimit = 500
 }
 

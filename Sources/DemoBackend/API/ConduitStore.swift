@@ -30,6 +30,11 @@ protocol ConduitStore: Sendable {
     /// The encoded JSON body of the anonymous read `key` if a cache holds it now (a hit), else nil — without loading
     /// anything. Default nil: only the caching decorator has bodies.
     func cachedBody(for key: ConduitCacheKey) -> [UInt8]?
+
+    /// `GET /api/export`: up to `limit` articles (with bodies) of a tag or an author with ids above `afterID`, in id
+    /// order: a keyset cursor, so a streamed export reads one short batch at a time.
+    func exportArticles(_ filter: ExportFilter, afterID: Int64, limit: Int, viewerID: Int64?,
+                        _ context: inout RequestContext) throws -> [Article]
 }
 
 extension ConduitStore {

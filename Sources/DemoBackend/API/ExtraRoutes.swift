@@ -14,6 +14,8 @@ extension ConduitAPI {
                 var context = RequestContext(route: match.route, metrics: metrics[match.route], receivedAt: receivedAt)
                 context.queueNanoseconds = queueNanoseconds
                 extraRoutes.callingDependency(match, request, api: self, context) { response, context in
+                    var response = response, context = context
+                    self.finishPayload(&response, request, &context)
                     let total = MonotonicClock.nanoseconds() &- receivedAt
                     context.metrics.recordRequest(status: response.status, nanoseconds: total)
                     context.recordStages(total: total)

@@ -5,13 +5,14 @@ struct RequestBody {
     /// Parses `bytes` and takes the object under `root` (e.g. "user").
     /// - Throws: 422 `body: can't be blank` (empty), `body: invalid JSON: … at byte N`, `<root>: can't be blank`
     ///   (missing or not an object).
-    init(_ bytes: [UInt8], root: String) throws(APIError) {
+    /// `encoding` picks the parser: `JSONDecoder` (foundation) or the hand-written `JSONParser` (direct).
+    init(_ bytes: [UInt8], encoding: PayloadEncoding = .direct, root: String) throws(APIError) {
         guard bytes.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
             throw APIError.validation([(field: "body", messages: ["can't be blank"])])
         }
         let document: JSONValue
         do {
-            document = try JSONParser.parse(bytes)
+            document = try encoding.parse(bytes)
         } catch {
             throw APIError.validation([(field: "body", messages: ["invalid JSON: \(error.description)"])])
         }

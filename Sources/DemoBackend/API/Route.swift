@@ -9,6 +9,8 @@ enum Route: Int, CaseIterable, Sendable {
     case tags
     /// The dependency's route (`dependency_io`, `breaker`) and the heavy one (`jobs`).
     case relatedArticles, createReport, getReport
+    /// `GET /api/export?tag=T` or `?author=A`: every article of a tag or author, with bodies (the `paging` knob).
+    case export
     case metrics, getKnobs, putKnobs
     /// No route matched (404/405): one label for all of them.
     case unmatched
@@ -19,7 +21,7 @@ enum Route: Int, CaseIterable, Sendable {
     var method: String {
         switch self {
         case .currentUser, .profile, .feed, .listArticles, .getArticle, .listComments, .tags, .metrics, .getKnobs,
-             .relatedArticles, .getReport: "GET"
+             .relatedArticles, .getReport, .export: "GET"
         case .login, .register, .follow, .createArticle, .addComment, .favorite, .createReport: "POST"
         case .updateUser, .updateArticle, .putKnobs: "PUT"
         case .unfollow, .deleteArticle, .deleteComment, .unfavorite: "DELETE"
@@ -44,6 +46,7 @@ enum Route: Int, CaseIterable, Sendable {
         case .relatedArticles: "/api/articles/:slug/related"
         case .createReport: "/api/reports"
         case .getReport: "/api/reports/:id"
+        case .export: "/api/export"
         case .metrics: "/metrics"
         case .getKnobs, .putKnobs: "/debug/knobs"
         case .unmatched: "unmatched"
@@ -114,6 +117,8 @@ enum Router {
         case "reports":
             if n == 1 { return pick([.createReport]) }
             if n == 2, !b.isEmpty { return pick([.getReport], b) }
+        case "export":
+            if n == 1 { return pick([.export]) }
         default:
             break
         }

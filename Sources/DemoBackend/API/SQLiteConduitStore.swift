@@ -264,7 +264,7 @@ struct SQLiteConduitStore: ConduitStore {
         WHERE at.article_id IN (SELECT value FROM json_each(?1)) ORDER BY t.name
         """
 
-    private static func readArticle(_ s: SQLiteStatement) -> Article {
+    static func readArticle(_ s: SQLiteStatement) -> Article {
         Article(id: s.int(0), slug: s.text(1), title: s.text(2), description: s.text(3), body: s.optionalText(4),
                 tagList: [], createdAt: s.int(5), updatedAt: s.int(6), favorited: s.int(12) != 0,
                 favoritesCount: s.int(11),
@@ -328,7 +328,7 @@ struct SQLiteConduitStore: ConduitStore {
 
     /// One statement for the tags of all `articles` (ids passed as a JSON array to `json_each`, so the SQL text is
     /// the same for any page size).
-    private static func attachTags(_ articles: inout [Article], _ db: SQLiteConnection) throws {
+    static func attachTags(_ articles: inout [Article], _ db: SQLiteConnection) throws {
         guard !articles.isEmpty else { return }
         var ids = "["
         for (i, a) in articles.enumerated() {

@@ -243,6 +243,12 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
         return cache.peek(key)?.body
     }
 
+    /// Exports are not cached: they are large, rare and read once.
+    func exportArticles(_ filter: ExportFilter, afterID: Int64, limit: Int, viewerID: Int64?,
+                        _ context: inout RequestContext) throws -> [Article] {
+        try base.exportArticles(filter, afterID: afterID, limit: limit, viewerID: viewerID, &context)
+    }
+
     // MARK: Helpers
 
     /// Whether reads use the cache now (one relaxed atomic load of the knob). Empties the cache on the first call

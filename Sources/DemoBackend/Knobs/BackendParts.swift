@@ -21,6 +21,10 @@ struct BackendParts: Sendable {
     let dependency: DependencyParts
     /// The heavy report and its durable job queue in `jobs.sqlite` (the `jobs` knob).
     let reports: ReportJobs
+    /// What the `compression` and `paging` knobs did (counters the API records into).
+    let payloadStatistics: PayloadStatistics
+    /// The memo of rendered responses (the `memory` knob decides whether anything ever leaves it).
+    let memo: RenderedResponseMemo
 
     init(configuration: DemoBackendConfiguration, database: DatabaseFile, knobs: KnobRegistry) throws {
         self.configuration = configuration
@@ -39,5 +43,7 @@ struct BackendParts: Sendable {
         jobs.workers = configuration.jobWorkers
         reports = try ReportJobs(jobsPath: configuration.dataDirectory + "/jobs.sqlite", provider: provider,
                                  configuration: jobs, log: configuration.errorSink)
+        payloadStatistics = PayloadStatistics()
+        memo = MemoryKnob.makeMemo(knobs)
     }
 }

@@ -15,6 +15,10 @@ enum KnobUnits {
         DependencyIOKnob.self,
         BreakerKnob.self,
         JobsKnob.self,
+        EncodingKnob.self,
+        CompressionKnob.self,
+        PagingKnob.self,
+        MemoryKnob.self,
     ]
 
     /// Every knob definition, in list order.

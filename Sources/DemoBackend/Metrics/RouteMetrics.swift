@@ -44,6 +44,8 @@ final class RouteMetrics: QueryObserver, Sendable {
     private let otherStatuses = Mutex<[Int: UInt64]>([:])
     let duration = AtomicLatencyHistogram()
     let dbQueries = Counter()
+    /// Response body bytes as encoded (before any compression), summed: bytes per response = this / requests.
+    let responseBytes = Counter()
     let dbDuration = AtomicLatencyHistogram()
     private let stageNanos: [Counter]
 
@@ -64,6 +66,8 @@ final class RouteMetrics: QueryObserver, Sendable {
             otherStatuses.withLock { $0[status, default: 0] += 1 }
         }
     }
+
+    func recordResponseBytes(_ bytes: Int) { responseBytes.increment(by: UInt64(bytes)) }
 
     func recordStage(_ stage: Stage, nanoseconds: UInt64) {
         if nanoseconds > 0 { stageNanos[stage.rawValue].increment(by: nanoseconds) }
@@ -114,6 +118,7 @@ final class RouteMetrics: QueryObserver, Sendable {
         p.requests = requests
         p.dbQueries = dbQueries.value
         p.dbNanoseconds = dbDuration.sumNanoseconds
+        p.responseBytes = responseBytes.value
         for stage in Stage.allCases { p.stageNanoseconds[stage.name] = stageNanoseconds(stage) }
         p.latency = duration.snapshot().summary
         return p

@@ -4,6 +4,8 @@ public struct BackendRouteProbe: Sendable, Equatable {
     public var requests: UInt64 = 0
     public var dbQueries: UInt64 = 0
     public var dbNanoseconds: UInt64 = 0
+    /// Response body bytes as encoded (before compression), summed over requests.
+    public var responseBytes: UInt64 = 0
     /// Total nanoseconds spent per stage ("queue", "pool", "cache", "db", "encode", "write"), summed over requests.
     public var stageNanoseconds: [String: UInt64] = [:]
     public var latency = LatencySummary()

@@ -6,6 +6,10 @@ public struct BackendSnapshot: Sendable {
     public var pool: PoolProbe? = nil
     public var serving: ServingProbe? = nil
     public var jobs: JobsProbe? = nil
+    public var encoding: EncodingProbe? = nil
+    public var compression: CompressionProbe? = nil
+    public var paging: PagingProbe? = nil
+    public var memory: MemoryProbe? = nil
     public var breakers: [BreakerProbe] = []
     public var dependency: DependencyProbe? = nil
     public var routes: [BackendRouteProbe] = []
