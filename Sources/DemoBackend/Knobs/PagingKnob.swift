@@ -10,7 +10,7 @@ import Metrics
 struct PagingKnob: KnobUnit {
     static let definitions = [
         KnobDefinition(id: "paging", kind: .choice(["unbounded", "bounded"]), defaultValue: "bounded",
-                       naiveValue: "unbounded", optimizedValue: "bounded", key: "l",
+                       naiveValue: "unbounded", optimizedValue: "bounded", key: "1",
                        summary: "list limit capped at 500 and exports streamed (bounded), or any limit and whole exports"),
     ]
     static let bounded = choiceIndex("paging", "bounded")
