@@ -65,6 +65,8 @@ struct ServerCompletionAddress: Sendable {
 struct ServerCompletion: Sendable {
     var address: ServerCompletionAddress
     var response: HTTPResponse
+    /// Set instead of a response: the next piece of the streamed body of `address`'s response.
+    var piece: HTTPBodyPiece? = nil
 }
 
 /// A serving loop's inbox for completed responses, safe to post to from any thread.

@@ -19,6 +19,9 @@ final class ServerConnection {
     var nextToWrite: UInt64 = 0
     /// Completions that arrived before an earlier request's (rare: async handlers, pipelining).
     var outOfOrder: [ServerCompletion] = []
+    /// The streamed body being sent (`HTTPResponse.stream`). Its response (`nextToWrite`) stays in flight until
+    /// the stream ends; later responses wait in `outOfOrder`.
+    var stream: ServerStream?
 
     /// No more requests will be read (Connection: close, parse error, peer EOF, or server stopping).
     var readClosed = false
@@ -69,4 +72,24 @@ final class ServerConnection {
 
     /// Encoded response bytes not yet sent.
     var unsentBytes: Int { output.count - outputOffset }
+}
+
+/// A response body being streamed on a connection (see `HTTPBodyStream`). Only the serving loop touches it.
+final class ServerStream {
+    let body: any HTTPBodyStream
+    /// The streamed response's request (pieces are posted to the mailbox under this address).
+    let address: ServerCompletionAddress
+    /// Chunked transfer coding (HTTP/1.1); false: the body ends when the connection closes (HTTP/1.0).
+    let chunked: Bool
+    /// Close the connection once the body is out (`Connection: close` was sent).
+    let closeAtEnd: Bool
+    /// `next` was called and its piece has not arrived yet.
+    var awaitingPiece = false
+
+    init(body: any HTTPBodyStream, address: ServerCompletionAddress, chunked: Bool, closeAtEnd: Bool) {
+        self.body = body
+        self.address = address
+        self.chunked = chunked
+        self.closeAtEnd = closeAtEnd
+    }
 }

@@ -414,18 +414,17 @@ final class ServerEventLoop {
 
     private func deliver(_ completion: ServerCompletion) {
         let address = completion.address
+        if let piece = completion.piece { return deliverPiece(piece, for: address) }
         guard let connection = connection(address.fd), connection.id == address.connectionID else {
             // The client left: its work is dropped here, never encoded.
             handle.counters.bump(handle.counters.droppedResponses)
             return
         }
-        if address.sequence == connection.nextToWrite {
+        if address.sequence == connection.nextToWrite && connection.stream == nil {
             encode(completion, on: connection)
-            while !connection.outOfOrder.isEmpty,
-                  let index = connection.outOfOrder.firstIndex(where: { $0.address.sequence == connection.nextToWrite }) {
-                encode(connection.outOfOrder.remove(at: index), on: connection)
-            }
+            encodeWaiting(on: connection)
             markDirty(connection)
+            pumpStream(connection)
         } else if address.sequence > connection.nextToWrite && address.sequence < connection.nextSequence
                     && !connection.outOfOrder.contains(where: { $0.address.sequence == address.sequence }) {
             connection.outOfOrder.append(completion)
@@ -433,18 +432,40 @@ final class ServerEventLoop {
         // Otherwise a second respond() for the same request: ignored.
     }
 
+    /// Encodes the completions that waited for the one just encoded, in order, until a streamed one starts.
+    private func encodeWaiting(on connection: ServerConnection) {
+        while connection.stream == nil, !connection.outOfOrder.isEmpty,
+              let index = connection.outOfOrder.firstIndex(where: { $0.address.sequence == connection.nextToWrite }) {
+            encode(connection.outOfOrder.remove(at: index), on: connection)
+        }
+    }
+
     private func encode(_ completion: ServerCompletion, on connection: ServerConnection) {
         connection.nextToWrite &+= 1
-        if connection.closeAfterFlush { return }  // an earlier response closed the connection
         let address = completion.address
+        let status = completion.response.status
+        // A stream is sent only as the body of a response that has one (not HEAD, 204, 304, 1xx).
+        let stream = completion.response.stream
+        let streams = stream != nil && !address.isHead && address.resetAfterBytes == nil
+            && status >= 200 && status != 204 && status != 304
+        if let stream, !streams || connection.closeAfterFlush { stream.cancel() }
+        if connection.closeAfterFlush { return }  // an earlier response closed the connection
         let isLast = connection.nextToWrite == connection.nextSequence
         let close = !address.keepAlive || address.isProtocolError
             || (connection.readClosed && isLast)
             || completion.response.headers.containsToken("close", in: "Connection")
+            || (streams && address.http10)  // an HTTP/1.0 client reads a streamed body until the connection closes
         let start = connection.output.count
         ServerResponseEncoder.encode(completion.response, into: &connection.output, omitBody: address.isHead,
-                                     close: close, keepAliveHeader: address.http10 && !close)
+                                     close: close, keepAliveHeader: address.http10 && !close,
+                                     framing: stream == nil ? .contentLength : address.http10 ? .untilClose : .chunked)
         handle.counters.bump(handle.counters.requestsServed)
+        if let stream, streams {
+            // The response stays in flight (later ones wait) until its stream ends; see `deliverPiece`.
+            connection.nextToWrite &-= 1
+            connection.stream = ServerStream(body: stream, address: address, chunked: !address.http10, closeAtEnd: close)
+            return
+        }
         if let keep = address.resetAfterBytes {
             // Injected fault: cut the response short and reset the connection once the cut bytes are out.
             connection.output.removeLast(max(0, connection.output.count - start - keep))
@@ -457,6 +478,65 @@ final class ServerEventLoop {
             connection.closeAfterFlush = true
             connection.readClosed = true
         }
+    }
+
+    // MARK: - Streamed bodies
+
+    /// Asks the connection's stream for its next piece when none is pending and the unsent output is under the
+    /// limit: a client that does not read stops the producer (back-pressure), memory holds at most the limit plus
+    /// one piece.
+    private func pumpStream(_ connection: ServerConnection) {
+        guard let stream = connection.stream, !stream.awaitingPiece else { return }
+        // Paused on a client that does not read: counted like a stalled pipeline.
+        setBackPressured(connection, connection.unsentBytes >= maxOutputBytes)
+        guard connection.unsentBytes < maxOutputBytes else { return }
+        stream.awaitingPiece = true
+        let mailbox = handle.mailbox, address = stream.address
+        stream.body.next { piece in
+            mailbox.post(ServerCompletion(address: address, response: HTTPResponse(status: 200), piece: piece))
+        }
+    }
+
+    private func deliverPiece(_ piece: HTTPBodyPiece, for address: ServerCompletionAddress) {
+        // The connection went away meanwhile: its stream was cancelled in `finalClose`.
+        guard let connection = connection(address.fd), connection.id == address.connectionID,
+              let stream = connection.stream, stream.address.sequence == address.sequence else { return }
+        stream.awaitingPiece = false
+        switch piece {
+        case .bytes(let bytes):
+            guard !bytes.isEmpty else { return pumpStream(connection) }
+            // Drop what was sent already, so a long stream to a client that keeps up does not grow the buffer.
+            if connection.outputOffset > 0 {
+                connection.output.removeSubrange(0..<connection.outputOffset)
+                connection.outputOffset = 0
+            }
+            if stream.chunked {
+                ServerResponseEncoder.appendChunk(bytes, to: &connection.output)
+            } else {
+                connection.output.append(contentsOf: bytes)
+            }
+            markDirty(connection)
+            pumpStream(connection)
+        case .end:
+            if stream.chunked { ServerResponseEncoder.appendLastChunk(to: &connection.output) }
+            finishStream(connection, close: stream.closeAtEnd)
+        case .abort:
+            // No last chunk: closing makes the client see a truncated body, not a complete-looking wrong one.
+            finishStream(connection, close: true)
+        }
+    }
+
+    private func finishStream(_ connection: ServerConnection, close: Bool) {
+        connection.stream = nil
+        setBackPressured(connection, false)
+        connection.nextToWrite &+= 1
+        if close {
+            connection.closeAfterFlush = true
+            connection.readClosed = true
+        }
+        encodeWaiting(on: connection)
+        markDirty(connection)
+        pumpStream(connection)
     }
 
     /// Counts connections paused because their client does not read (for `HTTPServerStats`).
@@ -514,6 +594,7 @@ final class ServerEventLoop {
             if error == EAGAIN || error == EWOULDBLOCK {
                 connection.writeBlocked = true
                 updateInterest(connection)
+                pumpStream(connection)
                 return true
             }
             finalClose(connection)
@@ -531,6 +612,7 @@ final class ServerEventLoop {
         // Output drained after EPOLLOUT: a pipeline that stalled meanwhile resumes in `flushDirty`.
         if connection.pipelineStalled && canParse(connection) { markDirty(connection) }
         updateInterest(connection)
+        pumpStream(connection)
         return true
     }
 
@@ -595,6 +677,10 @@ final class ServerEventLoop {
 
     private func finalClose(_ connection: ServerConnection) {
         guard connections[Int(connection.fd)] === connection else { return }
+        if let stream = connection.stream {
+            connection.stream = nil
+            stream.body.cancel()
+        }
         setBackPressured(connection, false)
         connections[Int(connection.fd)] = nil
         connectionCount -= 1

@@ -3,12 +3,22 @@
 /// Appends HTTP/1.1 responses to a byte buffer: status line, the handler's headers, our framing headers,
 /// then the body — one contiguous buffer so a batch of (pipelined) responses goes out in one `send`.
 enum ServerResponseEncoder {
+    /// How the client finds the end of the body.
+    enum Framing {
+        /// `Content-Length` of `body` (every whole response).
+        case contentLength
+        /// `Transfer-Encoding: chunked`: `body` is the first chunk, the stream's pieces follow (HTTP/1.1).
+        case chunked
+        /// Neither: the body ends when the connection closes (a streamed body to an HTTP/1.0 client).
+        case untilClose
+    }
+
     /// - Parameters:
     ///   - omitBody: true for HEAD requests (Content-Length still describes the body).
     ///   - close: adds `Connection: close`.
     ///   - keepAliveHeader: adds `Connection: keep-alive` (HTTP/1.0 clients need it to keep the connection).
     static func encode(_ response: HTTPResponse, into out: inout [UInt8], omitBody: Bool, close: Bool,
-                       keepAliveHeader: Bool) {
+                       keepAliveHeader: Bool, framing: Framing = .contentLength) {
         let status = (100...999).contains(response.status) ? response.status : 500
         // RFC 9110 §8.6: no Content-Length (and no body) on 1xx, 204 and 304.
         let bodyless = status < 200 || status == 204 || status == 304
@@ -40,9 +50,16 @@ enum ServerResponseEncoder {
             out.append(13); out.append(10)
         }
         if !bodyless {
-            appendASCII("Content-Length: ", to: &out)
-            appendDecimal(body.count, to: &out)
-            out.append(13); out.append(10)
+            switch framing {
+            case .contentLength:
+                appendASCII("Content-Length: ", to: &out)
+                appendDecimal(body.count, to: &out)
+                out.append(13); out.append(10)
+            case .chunked:
+                appendASCII("Transfer-Encoding: chunked\r\n", to: &out)
+            case .untilClose:
+                break
+            }
         }
         if close {
             appendASCII("Connection: close\r\n", to: &out)
@@ -51,8 +68,23 @@ enum ServerResponseEncoder {
         }
         out.append(13); out.append(10)
         if !bodyless && !omitBody && !body.isEmpty {
-            out.append(contentsOf: body)
+            if framing == .chunked { appendChunk(body, to: &out) } else { out.append(contentsOf: body) }
         }
+    }
+
+    /// One chunk of a chunked body: size in hex, CRLF, the bytes, CRLF (RFC 9112 §7.1). Never empty (an empty
+    /// chunk ends the body).
+    static func appendChunk(_ bytes: [UInt8], to out: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        out.append(contentsOf: String(bytes.count, radix: 16).utf8)
+        out.append(13); out.append(10)
+        out.append(contentsOf: bytes)
+        out.append(13); out.append(10)
+    }
+
+    /// The last chunk (no trailers): the end of a chunked body.
+    static func appendLastChunk(to out: inout [UInt8]) {
+        appendASCII("0\r\n\r\n", to: &out)
     }
 
     /// The interim response sent when a request with `Expect: 100-continue` waits for its body.

@@ -106,6 +106,13 @@ public final class RawSocketClient {
         return response
     }
 
+    /// Every byte until the peer closes (raw: heads, chunk framing and all); throws if the timeout passes first.
+    public func readUntilClosed() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
     /// Reads and discards until the peer closes (true) or the receive timeout passes (false).
     /// A connection reset counts as closed.
     public func waitForClose() throws -> Bool {

@@ -400,9 +400,6 @@ final class ConduitAPI: Sendable {
             payloadStatistics.recordMaterialized(rows: articles.count, bytes: response.body.count)
             return response
         }
-        guard streamingIsAvailable else {
-            throw APIError.badRequest(field: "paging", message: "the streamed export (paging=bounded) is not available yet: set paging=unbounded")
-        }
         payloadStatistics.streamedExports.increment()
         let store = self.store, metrics = context.metrics, encoding = payloadEncoding
         let stream = ExportStream(
@@ -413,16 +410,17 @@ final class ConduitAPI: Sendable {
             },
             encodeArticle: { encoding.encodeArticle($0) },
             statistics: payloadStatistics, run: offload,
-            // The head is out: the client sees a truncated body; operators see the count in /metrics.
-            failed: { [payloadStatistics] _ in payloadStatistics.exportFailures.increment() })
+            // The head is out: the client sees a truncated body; operators see the cause in the error log and the
+            // count in /metrics.
+            failed: { [errorLog, payloadStatistics] error in
+                _ = errorLog.record(route: Route.export.template, error: error)
+                payloadStatistics.exportFailures.increment()
+            },
+            finished: { bytes in metrics.recordResponseBytes(bytes) })
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
         return HTTPResponse(status: 200, headers: headers, stream: stream)
     }
-
-    /// The HTTP server sends `HTTPResponse.stream` bodies (chunked) only from the streaming change on; until then
-    /// the bounded export answers 501 rather than an empty body.
-    let streamingIsAvailable = false
 
     // MARK: Auth
 

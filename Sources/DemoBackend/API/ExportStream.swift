@@ -15,6 +15,7 @@ final class ExportStream: HTTPBodyStream {
         var opened = false
         var finished = false
         var cancelled = false
+        var bytes = 0
     }
 
     private let cursor = Mutex(Cursor())
@@ -23,19 +24,22 @@ final class ExportStream: HTTPBodyStream {
     private let run: @Sendable (@escaping @Sendable () -> Void) -> Bool
     private let statistics: PayloadStatistics
     private let failed: @Sendable (any Error) -> Void
+    private let finished: @Sendable (Int) -> Void
 
     /// - Parameters:
     ///   - fetch: one batch of at most `limit` articles with ids above `afterID`, in id order.
     ///   - run: runs the closure elsewhere; false when it cannot (worker queue full: the export is aborted).
     ///   - failed: told about a read that failed mid-stream (logged; the client sees a truncated body).
+    ///   - finished: told the body's size once the last batch is produced (the route's bytes per response).
     init(fetch: @escaping @Sendable (Int64, Int) throws -> [Article], encodeArticle: @escaping @Sendable (Article) -> [UInt8],
          statistics: PayloadStatistics, run: @escaping @Sendable (@escaping @Sendable () -> Void) -> Bool,
-         failed: @escaping @Sendable (any Error) -> Void) {
+         failed: @escaping @Sendable (any Error) -> Void, finished: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.fetch = fetch
         self.encodeArticle = encodeArticle
         self.statistics = statistics
         self.run = run
         self.failed = failed
+        self.finished = finished
     }
 
     func next(_ deliver: @escaping @Sendable (HTTPBodyPiece) -> Void) {
@@ -70,12 +74,15 @@ final class ExportStream: HTTPBodyStream {
             chunk.append(UInt8(ascii: "}"))
         }
         statistics.recordMaterialized(rows: batch.count, bytes: chunk.count)
-        cursor.withLock { c in
+        let total = cursor.withLock { c in
             c.opened = true
             c.exported = exported
+            c.bytes += chunk.count
             if let lastID = batch.last?.id { c.afterID = lastID }
             c.finished = last
+            return c.bytes
         }
+        if last { finished(total) }
         return .bytes(chunk)
     }
 }
