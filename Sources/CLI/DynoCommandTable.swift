@@ -60,6 +60,8 @@ public enum DynoCommandTable {
         .duration("--warmup", help: "discarded warm-up before measuring", set: { a, v in a.overrides.warmupSeconds = v }),
         .duration("--timeout", positive: true, help: "per-request timeout", defaultText: "5s",
                   set: { a, v in a.overrides.timeoutSeconds = v }),
+        OptionSpec(["--no-gzip"], nil, "do not send Accept-Encoding: gzip (sent by default, like a browser; gzip "
+                   + "bodies are inflated to count decoded bytes)") { _, a in a.overrides.acceptGzip = false },
         preset(help: "knobs preset: naive or optimized (embedded target)"),
         knob,
         data(help: "embedded backend's data directory"),

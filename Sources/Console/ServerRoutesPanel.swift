@@ -11,7 +11,7 @@ enum ServerRoutesPanel {
     ]
     static let stageLabels = ["queue", "pool", "cache", "db", "encode", "other"]
 
-    enum Column { case rate, queries, db, time }
+    enum Column { case rate, queries, db, time, bytes }
 
     static func draw(_ ctx: RenderContext, in r: Rect) {
         let canvas = ctx.canvas
@@ -41,14 +41,14 @@ enum ServerRoutesPanel {
         let names = view.routes.map { RoutesPanel.shortName($0.route, dropping: prefix) }
         let nameWant = max(14, min((names.map(\.count).max() ?? 0) + 1, 26))
         var columns: [(Column, String, Int)] = breakdown
-            ? [(.rate, "req/s", 7), (.queries, "qry/req", 8), (.db, "db/req", 7), (.time, "t/req", 7)]
+            ? [(.rate, "req/s", 7), (.queries, "qry/req", 8), (.db, "db/req", 7), (.time, "t/req", 7), (.bytes, "B/resp", 8)]
             : [(.rate, "req/s", 7), (.time, "t/req", 7)]
         while columns.count > 1, r.width - columns.reduce(0, { $0 + $1.2 }) < 12 { columns.removeLast() }
         let fixed = columns.reduce(0, { $0 + $1.2 })
         let stageColumns = breakdown && r.width >= nameWant + fixed + 6 * 7 + 13
         let stageWidth = stageColumns ? 6 * 7 : 0
         let spare = r.width - nameWant - fixed - stageWidth - 1
-        let barWidth = columns.count == 4 && spare >= 8 ? min(spare, 40) : 0
+        let barWidth = columns.count >= 4 && spare >= 8 ? min(spare, 40) : 0
         let nameWidth = r.width - fixed - stageWidth - (barWidth > 0 ? barWidth + 1 : 0)
 
         var header = Text.left("backend route", nameWidth)
@@ -81,6 +81,7 @@ enum ServerRoutesPanel {
                     if f.queriesPerRequest >= 10 { cellStyle = .warning }
                 case .db: text = Text.duration(seconds: f.dbNanosecondsPerRequest / 1e9)
                 case .time: text = Text.duration(seconds: f.handlerNanosecondsPerRequest / 1e9)
+                case .bytes: text = f.bytesPerResponse > 0 ? Text.bytes(f.bytesPerResponse) : "-"
                 }
                 canvas.put(Text.right(text, w), in: r, row: row, column: x, style: cellStyle)
                 x += w

@@ -18,6 +18,8 @@ public struct ServerRouteFigures: Sendable, Equatable {
     public var dbNanosecondsPerRequest: Double = 0
     /// Mean time from the server handing the request over to the response being ready, per request.
     public var handlerNanosecondsPerRequest: Double = 0
+    /// Response body bytes per request as the backend encoded them (before compression).
+    public var bytesPerResponse: Double = 0
     /// Nanoseconds per request by stage, indexed like `stageNames` (always 6 values).
     public var stageNanosecondsPerRequest: [Double] = Array(repeating: 0, count: 6)
 
@@ -73,6 +75,7 @@ extension ServerRouteFigures {
         requestsPerSecond = n / seconds
         queriesPerRequest = Double(work.queries) / n
         dbNanosecondsPerRequest = Double(work.dbNanoseconds) / n
+        bytesPerResponse = Double(work.responseBytes) / n
         // The five measured stages; the handler's remainder is "other".
         let measured = Self.stageNames.prefix(5).map { work.stageNanoseconds[$0] ?? 0 }
         let measuredSum = measured.reduce(0, +)

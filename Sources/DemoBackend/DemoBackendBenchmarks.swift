@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Metrics
 
 /// The demo backend's critical operations for `dyno bench`. Knob issues add theirs here (breaker call, job
@@ -8,6 +9,14 @@ public enum DemoBackendBenchmarks {
         Benchmark("json.encode-direct", "ConduitEncoding of a list page: 20 articles with authors and tags (the direct writer)") {
             let page = samplePage()
             return { n in for _ in 0..<n { benchmarkBlackHole(ConduitEncoding.articles(page)) } }
+        },
+        Benchmark("json.encode-foundation", "the same page as json.encode-direct through Codable models and JSONEncoder (encoding=foundation)") {
+            let page = samplePage()
+            return { n in for _ in 0..<n { benchmarkBlackHole(FoundationEncoding.encode(.articles(page))) } }
+        },
+        Benchmark("gzip.page", "gzip (zlib level 1) of that page's JSON, as compression=gzip sends it (~\(ConduitEncoding.articles(samplePage()).count / 1000) kB)") {
+            let json = ConduitEncoding.articles(samplePage())
+            return { n in for _ in 0..<n { benchmarkBlackHole(Gzip.compress(json)) } }
         },
         Benchmark("cache.get-hit", "ByteBoundedCache lookup that hits (1,000 entries, 16 shards)") {
             let cache = ByteBoundedCache<Int, [UInt8], Int>(capacityBytes: 32 << 20)

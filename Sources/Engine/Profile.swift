@@ -22,6 +22,9 @@ public struct Profile: Sendable {
     public var mix: [RouteSpec] = []
     /// What `{{api}}` in paths stands for; nil: "/api" (see `RequestPaths`).
     public var apiPrefix: String? = nil
+    /// Whether mix requests send `Accept-Encoding: gzip` (a route's own `Accept-Encoding` header wins), like a
+    /// browser; gzip bodies are inflated to count decoded bytes. Profile field `"gzip"`, CLI `--no-gzip`.
+    public var acceptGzip = true
     /// An external target's Prometheus metrics URL (`--metrics`), scraped every tick; nil: none.
     public var metricsURL: String? = nil
     public var values: [String: ValueSpec] = [:]

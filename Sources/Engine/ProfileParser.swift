@@ -38,13 +38,14 @@ public enum ProfileParser {
         var p = Profile(name: defaultName, source: source)
         let obj = try doc.object(allowed: ["name", "description", "target", "backend", "load", "threads", "timeout",
                                            "warmup", "duration", "mix", "values", "session", "preset", "knobs",
-                                           "knobSchedule", "thresholds", "apiPrefix", "$comment"])
+                                           "knobSchedule", "thresholds", "apiPrefix", "gzip", "$comment"])
         if let f = obj["name"] { p.name = try f.string() }
         if let f = obj["description"] { p.description = try f.string() }
         if let f = obj["target"] {
             do { p.target = try TargetSpec.parse(try f.string()) } catch let e as TargetSpecError { throw f.error(e.message) } catch { throw f.error("\(error)") }
         }
         if let f = obj["apiPrefix"] { p.apiPrefix = try f.string() }
+        if let f = obj["gzip"] { p.acceptGzip = try f.bool() }
         if let f = obj["backend"] {
             let b = try f.object(allowed: ["data", "seed", "scale"])
             if let d = b["data"] { p.backend.dataDirectory = try d.string() }

@@ -118,9 +118,12 @@ public enum RunBuilder {
             }
         }
         let routes = profile.mix.map { r in
-            RoutePlan(name: r.name, weight: r.weight, method: r.method, path: paths.resolve(r.path),
-                      headers: r.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, body: r.body,
-                      expect: r.expect, undoMethod: r.undo)
+            var headers = r.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            if profile.acceptGzip, !headers.contains(where: { $0.0.lowercased() == "accept-encoding" }) {
+                headers.append(("Accept-Encoding", "gzip"))
+            }
+            return RoutePlan(name: r.name, weight: r.weight, method: r.method, path: paths.resolve(r.path),
+                             headers: headers, body: r.body, expect: r.expect, undoMethod: r.undo)
         }
         let session = profile.session.map { s in
             SessionPlan(setup: RoutePlan(name: "session setup", method: s.method, path: paths.resolve(s.path),

@@ -21,6 +21,8 @@ public struct RunOverrides: Sendable, Equatable {
     public var apiPrefix: String? = nil
     /// `--metrics`: a Prometheus text endpoint of an external target, scraped every tick.
     public var metricsURL: String? = nil
+    /// `--no-gzip`: false.
+    public var acceptGzip: Bool? = nil
     public init() {}
 
     /// The profile with these overrides applied.
@@ -55,6 +57,7 @@ public struct RunOverrides: Sendable, Equatable {
         if let timeoutSeconds { p.requestTimeoutSeconds = timeoutSeconds }
         if let apiPrefix { p.apiPrefix = apiPrefix }
         if let metricsURL { p.metricsURL = metricsURL }
+        if let acceptGzip { p.acceptGzip = acceptGzip }
         return p
     }
 }

@@ -35,6 +35,15 @@ public struct ResponseParser: Sendable {
     public private(set) var wireBytes = 0
     /// Decoded body bytes of the current response so far.
     public private(set) var bodyBytes = 0
+    /// Whether the response says `Content-Encoding: gzip`.
+    public private(set) var gzipped = false
+    /// Whether gzip bodies are inflated as they arrive to count `contentBytes` (the load generator, like a browser).
+    public let decodesGzip: Bool
+    /// Body bytes after content decoding: the inflated size of a gzip body when `decodesGzip`, else `bodyBytes`.
+    public var contentBytes: Int {
+        guard inflating, let inflater else { return bodyBytes }
+        return inflater.decodedBytes
+    }
 
     private enum State: Sendable, Equatable {
         case statusLine, headerLine
@@ -51,13 +60,17 @@ public struct ResponseParser: Sendable {
     private var line: [UInt8] = []     // a partial line carried across chunks (reused)
     private var headers = HTTPHeaders()
     private var body: [UInt8] = []
+    /// Created on the first gzip body (when `decodesGzip`), reused for the next ones.
+    private var inflater: GzipInflater?
+    private var inflating = false
 
     /// Longest chunk-size or trailer line accepted.
     private static let maxChunkLineBytes = 4096
 
-    public init(storesMessage: Bool = false, maxHeadBytes: Int = 64 * 1024) {
+    public init(storesMessage: Bool = false, maxHeadBytes: Int = 64 * 1024, decodesGzip: Bool = false) {
         self.storesMessage = storesMessage
         self.maxHeadBytes = maxHeadBytes
+        self.decodesGzip = decodesGzip
         line.reserveCapacity(256)
     }
 
@@ -75,6 +88,8 @@ public struct ResponseParser: Sendable {
         keepAlive = true
         wireBytes = 0
         bodyBytes = 0
+        gzipped = false
+        inflating = false
         headBytes = 0
         contentLength = -1
         chunked = false
@@ -114,6 +129,7 @@ public struct ResponseParser: Sendable {
             case .fixedBody, .chunkData:
                 let n = min(remaining, count - i)
                 if storesMessage { body.append(contentsOf: UnsafeBufferPointer(start: base + i, count: n)) }
+                if inflating { inflater?.feed(UnsafeBufferPointer(start: base + i, count: n)) }
                 remaining -= n
                 bodyBytes += n
                 i += n
@@ -121,6 +137,7 @@ public struct ResponseParser: Sendable {
             case .untilClose:
                 let n = count - i
                 if storesMessage { body.append(contentsOf: UnsafeBufferPointer(start: base + i, count: n)) }
+                if inflating { inflater?.feed(UnsafeBufferPointer(start: base + i, count: n)) }
                 bodyBytes += n
                 i = count
             case .statusLine, .headerLine, .chunkSize, .chunkDataEnd, .trailerLine:
@@ -282,6 +299,8 @@ public struct ResponseParser: Sendable {
         } else if name.count == 10 && Self.equalsLowercase(name, Self.connectionName) {
             if Self.containsLowercase(value, Self.closeToken) { keepAlive = false }
             else if Self.containsLowercase(value, Self.keepAliveToken) { keepAlive = true }
+        } else if name.count == 16 && Self.equalsLowercase(name, Self.contentEncodingName) {
+            gzipped = Self.containsLowercase(value, Self.gzipToken)
         }
         if storesMessage {
             headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
@@ -293,6 +312,11 @@ public struct ResponseParser: Sendable {
             // Interim response (100 Continue, 103 Early Hints): the real one follows.
             reset(expectingNoBody: expectsNoBody)
             return
+        }
+        if decodesGzip && gzipped && !(expectsNoBody || status == 204 || status == 304) {
+            if inflater == nil { inflater = GzipInflater() }
+            inflater?.reset()
+            inflating = true
         }
         if expectsNoBody || status == 204 || status == 304 {
             state = .complete
@@ -336,6 +360,8 @@ public struct ResponseParser: Sendable {
     private static var connectionName: StaticString { "connection" }
     private static var chunkedToken: StaticString { "chunked" }
     private static var closeToken: StaticString { "close" }
+    private static var contentEncodingName: StaticString { "content-encoding" }
+    private static var gzipToken: StaticString { "gzip" }
     private static var keepAliveToken: StaticString { "keep-alive" }
 
     @inline(__always)

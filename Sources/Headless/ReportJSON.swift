@@ -25,7 +25,8 @@ public enum ReportJSON {
                           latencyHistogram: .init(load.latencyTotal.buckets),
                           serviceTimeHistogram: .init(load.serviceTotal.buckets),
                           unexpectedErrors: load.total.unexpectedErrors,
-                          unexpectedErrorRate: load.total.unexpectedErrorRate),
+                          unexpectedErrorRate: load.total.unexpectedErrorRate,
+                          bytesDecoded: load.total.bytesDecoded),
             status: statuses(load.total.statusCounts),
             transportErrors: Dictionary(uniqueKeysWithValues: load.total.transportErrors.map { ($0.key.rawValue, $0.value) }),
             routes: r.final.routes.map { route in

@@ -15,6 +15,12 @@ public enum SummaryTable {
         out += " · unexpected errors \(load.total.unexpectedErrors) (\(String(format: "%.2f", load.total.unexpectedErrorRate * 100))%)"
         let expected = load.total.errors - load.total.unexpectedErrors
         if expected > 0 { out += " · expected errors \(expected)" }
+        out += "\n"
+        out += "bytes on the wire \(bytesText(load.total.bytesReceived)), decoded bodies \(bytesText(load.total.bytesDecoded))"
+        if load.total.completed > 0 {
+            out += " · per response \(bytesText(load.total.bytesReceived / load.total.completed)) on the wire, "
+                + "\(bytesText(load.total.bytesDecoded / load.total.completed)) decoded"
+        }
         out += "\n\n"
 
         // "errors" is what a correct server would not answer; "expected" the error statuses routes declare (409 …).
@@ -76,5 +82,14 @@ public enum SummaryTable {
             return String(text.reversed().drop(while: { $0 == " " }).reversed()) + "\n"
         }
         return line(header) + rows.map(line).joined()
+    }
+
+    /// "1.23 MB" (decimal units, like wrk's transfer figures).
+    static func bytesText(_ n: UInt64) -> String {
+        let v = Double(n)
+        if v >= 1e9 { return String(format: "%.2f GB", v / 1e9) }
+        if v >= 1e6 { return String(format: "%.2f MB", v / 1e6) }
+        if v >= 1e3 { return String(format: "%.1f kB", v / 1e3) }
+        return "\(n) B"
     }
 }

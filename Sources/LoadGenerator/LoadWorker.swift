@@ -37,7 +37,8 @@ struct ConnectionSlot {
     enum Phase: UInt8 { case closed, connecting, writing, awaiting, idle }
     var phase: Phase = .closed
     var fd: Int32 = -1
-    var parser = ResponseParser()
+    /// Inflates gzip bodies as they arrive to count decoded bytes (a browser decodes too).
+    var parser = ResponseParser(decodesGzip: true)
     var request: [UInt8] = []
     var written = 0
     var route = 0
@@ -435,6 +436,7 @@ struct LoadWorker {
             correctedNanos: now &- min(now, slots[slot].intended),
             serviceNanos: now &- min(now, slots[slot].sentAt),
             bytes: slots[slot].parser.wireBytes,
+            decodedBytes: slots[slot].parser.contentBytes,
             unexpected: unexpected)
         if !unexpected && config.catalog.routes[route].undoHead != nil {
             // The server now holds what this request asked for (done, or undone).

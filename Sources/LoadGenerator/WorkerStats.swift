@@ -14,6 +14,7 @@ struct RouteRecorder: Sendable {
     /// Errors the route does not declare as expected (transport errors included).
     var unexpected: UInt64 = 0
     var bytesReceived: UInt64 = 0
+    var bytesDecoded: UInt64 = 0
     /// Responses by status code 0...599 (codes outside 100...599 are counted at 0).
     var statuses = [UInt64](repeating: 0, count: 600)
     /// Transport errors by `TransportErrorKind` (in `allCases` order).
@@ -21,11 +22,12 @@ struct RouteRecorder: Sendable {
 
     @inline(__always)
     mutating func recordResponse(status: Int, correctedNanos: UInt64, serviceNanos: UInt64, bytes: Int,
-                                 unexpected: Bool) {
+                                 decodedBytes: Int, unexpected: Bool) {
         latency.record(nanoseconds: correctedNanos)
         service.record(nanoseconds: serviceNanos)
         completed &+= 1
         bytesReceived &+= UInt64(bytes)
+        bytesDecoded &+= UInt64(decodedBytes)
         statuses[(100..<600).contains(status) ? status : 0] &+= 1
         if status >= 400 { errors &+= 1 }
         if unexpected { self.unexpected &+= 1 }
@@ -46,6 +48,7 @@ struct RouteRecorder: Sendable {
         errors &+= other.errors
         unexpected &+= other.unexpected
         bytesReceived &+= other.bytesReceived
+        bytesDecoded &+= other.bytesDecoded
         for i in statuses.indices where other.statuses[i] != 0 { statuses[i] &+= other.statuses[i] }
         for i in transport.indices { transport[i] &+= other.transport[i] }
     }
@@ -54,7 +57,7 @@ struct RouteRecorder: Sendable {
     mutating func reset() {
         latency.reset()
         service.reset()
-        sent = 0; completed = 0; errors = 0; unexpected = 0; bytesReceived = 0
+        sent = 0; completed = 0; errors = 0; unexpected = 0; bytesReceived = 0; bytesDecoded = 0
         for i in statuses.indices where statuses[i] != 0 { statuses[i] = 0 }
         for i in transport.indices { transport[i] = 0 }
     }
@@ -66,6 +69,7 @@ struct RouteRecorder: Sendable {
         c.errors = errors
         c.unexpectedErrors = unexpected
         c.bytesReceived = bytesReceived
+        c.bytesDecoded = bytesDecoded
         for (code, n) in statuses.enumerated() where n != 0 { c.statusCounts[code] = n }
         for (i, kind) in TransportErrorKind.allCases.enumerated() where transport[i] != 0 {
             c.transportErrors[kind] = transport[i]

@@ -87,6 +87,8 @@ public struct RouteWork: Sendable, Equatable {
     public var handlerNanoseconds: Double = 0
     /// Time per stage ("queue", "pool", "cache", "db", "encode", "write"), summed over the requests.
     public var stageNanoseconds: [String: UInt64] = [:]
+    /// Response body bytes as encoded (before compression), summed over the requests.
+    public var responseBytes: UInt64 = 0
 
     public init(route: String) { self.route = route }
 
@@ -99,6 +101,7 @@ public struct RouteWork: Sendable, Equatable {
         requests = end.requests.increase(since: before?.requests)
         queries = end.dbQueries.increase(since: before?.dbQueries)
         dbNanoseconds = end.dbNanoseconds.increase(since: before?.dbNanoseconds)
+        responseBytes = end.responseBytes.increase(since: before?.responseBytes)
         func handler(_ p: BackendRouteProbe) -> Double { p.latency.mean * Double(p.latency.count) }
         handlerNanoseconds = max(handler(end) - (before.map(handler) ?? 0), 0)
         for (stage, ns) in end.stageNanoseconds {
@@ -111,6 +114,7 @@ public struct RouteWork: Sendable, Equatable {
         requests += other.requests
         queries += other.queries
         dbNanoseconds += other.dbNanoseconds
+        responseBytes += other.responseBytes
         handlerNanoseconds += other.handlerNanoseconds
         stageNanoseconds.merge(other.stageNanoseconds, uniquingKeysWith: +)
     }

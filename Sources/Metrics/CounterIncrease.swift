@@ -23,6 +23,7 @@ extension LoadCounts {
         d.errors = errors.increase(since: earlier.errors)
         d.unexpectedErrors = unexpectedErrors.increase(since: earlier.unexpectedErrors)
         d.bytesReceived = bytesReceived.increase(since: earlier.bytesReceived)
+        d.bytesDecoded = bytesDecoded.increase(since: earlier.bytesDecoded)
         for (k, v) in statusCounts { d.statusCounts[k] = v.increase(since: earlier.statusCounts[k]) }
         for (k, v) in transportErrors { d.transportErrors[k] = v.increase(since: earlier.transportErrors[k]) }
         return d

@@ -61,7 +61,10 @@ public struct LoadCounts: Sendable, Equatable {
     public var unexpectedErrors: UInt64 = 0
     public var statusCounts: [Int: UInt64] = [:]
     public var transportErrors: [TransportErrorKind: UInt64] = [:]
+    /// Bytes on the wire: response heads and bodies as sent (compressed when the server compressed).
     public var bytesReceived: UInt64 = 0
+    /// Response body bytes after content decoding (a gzip body counted inflated; others as received).
+    public var bytesDecoded: UInt64 = 0
     public init() {}
 
     public mutating func add(_ other: LoadCounts) {
@@ -70,6 +73,7 @@ public struct LoadCounts: Sendable, Equatable {
         errors &+= other.errors
         unexpectedErrors &+= other.unexpectedErrors
         bytesReceived &+= other.bytesReceived
+        bytesDecoded &+= other.bytesDecoded
         for (k, v) in other.statusCounts { statusCounts[k, default: 0] &+= v }
         for (k, v) in other.transportErrors { transportErrors[k, default: 0] &+= v }
     }

@@ -40,4 +40,38 @@ import Testing
         #expect(!Gzip.accepted(by: ["Accept-Encoding": "identity"]))
         #expect(!Gzip.accepted(by: [:]))
     }
+
+    /// The load generator's parser inflates a gzip body as it arrives, in any split, and counts the decoded size
+    /// beside the wire bytes; a plain body counts as received.
+    @Test func theResponseParserCountsDecodedBytesOfGzipBodies() throws {
+        let json = Array(String(repeating: #"{"article":{"slug":"s","body":"text text text"}},"#, count: 400).utf8)
+        let gzip = Gzip.compress(json)
+        var chunked: [UInt8] = Array("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        for piece in stride(from: 0, to: gzip.count, by: 700).map({ gzip[$0..<min($0 + 700, gzip.count)] }) {
+            chunked += Array(String(piece.count, radix: 16).utf8) + [13, 10] + piece + [13, 10]
+        }
+        chunked += Array("0\r\n\r\n".utf8)
+        var parser = ResponseParser(decodesGzip: true)
+        for split in [1, 97, 4096] {
+            parser.reset()
+            var offset = 0
+            var complete = false
+            while offset < chunked.count {
+                let end = min(offset + split, chunked.count)
+                let (consumed, done) = try parser.parse(Array(chunked[offset..<end]))
+                offset += consumed
+                complete = done
+                if done { break }
+            }
+            #expect(complete)
+            #expect(parser.gzipped)
+            #expect(parser.bodyBytes == gzip.count)
+            #expect(parser.contentBytes == json.count)
+            #expect(parser.wireBytes == chunked.count)
+        }
+        var plain = ResponseParser(decodesGzip: true)
+        _ = try plain.parse(Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".utf8))
+        #expect(!plain.gzipped)
+        #expect(plain.contentBytes == 5)
+    }
 }

@@ -106,6 +106,19 @@ public final class RawSocketClient {
         return response
     }
 
+    /// Reads until the peer closes, handing each received piece to `each` without keeping it (for bodies too
+    /// large to hold); returns the byte count. Throws if the timeout passes first.
+    public func drainUntilClosed(_ each: ([UInt8]) -> Void) throws -> Int {
+        var total = 0
+        if !buffer.isEmpty { each(buffer); total += buffer.count; buffer.removeAll() }
+        while try fill() {
+            each(buffer)
+            total += buffer.count
+            buffer.removeAll(keepingCapacity: true)
+        }
+        return total
+    }
+
     /// Every byte until the peer closes (raw: heads, chunk framing and all); throws if the timeout passes first.
     public func readUntilClosed() throws -> [UInt8] {
         while try fill() {}

@@ -113,6 +113,8 @@ final class ConduitAPI: Sendable {
         if compressionKnob?.rawValue == 1 {
             ResponseCompression.apply(to: &response, acceptsGzip: Gzip.accepted(by: request.headers),
                                       statistics: payloadStatistics)
+            ResponseCompression.applyToStream(&response, acceptsGzip: Gzip.accepted(by: request.headers),
+                                              statistics: payloadStatistics)
         }
     }
 

@@ -8,7 +8,7 @@ enum ResponseCompression {
     /// little (a Conduit profile or comment is 200–400 bytes), while a page of 20 articles (≈ 10 KB) shrinks ≈ 5×.
     static let thresholdBytes = 1024
 
-    /// Whether this response is worth compressing: a complete body (streamed exports go out as they are), at
+    /// Whether this response is worth compressing whole: a complete body (streamed ones: `applyToStream`), at
     /// least the threshold, not already encoded.
     static func isCandidate(_ response: HTTPResponse) -> Bool {
         response.stream == nil && response.body.count >= thresholdBytes && response.headers["Content-Encoding"] == nil
@@ -30,6 +30,21 @@ enum ResponseCompression {
         statistics.compressionBytesIn.increment(by: UInt64(response.body.count))
         statistics.compressionBytesOut.increment(by: UInt64(compressed.count))
         response.body = compressed
+        response.headers.add(name: "Content-Encoding", value: "gzip")
+    }
+
+    /// A streamed body (the bounded export) is compressed piece by piece as it is produced, on the worker that
+    /// produced it; `Vary` as for whole bodies.
+    static func applyToStream(_ response: inout HTTPResponse, acceptsGzip: Bool, statistics: PayloadStatistics) {
+        guard let stream = response.stream, response.headers["Content-Encoding"] == nil else { return }
+        response.headers.add(name: "Vary", value: "Accept-Encoding")
+        guard acceptsGzip else { return statistics.uncompressedForClient.increment() }
+        statistics.compressedResponses.increment()
+        response.stream = GzipBodyStream(stream) { bytesIn, bytesOut, nanoseconds in
+            statistics.compressionBytesIn.increment(by: UInt64(bytesIn))
+            statistics.compressionBytesOut.increment(by: UInt64(bytesOut))
+            statistics.compressionNanoseconds.increment(by: nanoseconds)
+        }
         response.headers.add(name: "Content-Encoding", value: "gzip")
     }
 }

@@ -76,6 +76,9 @@ public struct Report: Codable, Sendable, Equatable {
         /// Errors whose status the route did not declare as expected (`"expect"` in the profile), and their rate.
         public var unexpectedErrors: UInt64? = nil
         public var unexpectedErrorRate: Double? = nil
+        /// Response body bytes after content decoding (gzip inflated); `bytesReceived` is what crossed the wire,
+        /// heads included. Absent in reports from before it was counted.
+        public var bytesDecoded: UInt64? = nil
     }
 
     /// The usual figures of a latency histogram, in milliseconds.

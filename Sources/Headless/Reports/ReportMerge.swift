@@ -31,6 +31,7 @@ public enum ReportMerge {
             counts.add(loadCounts(sent: r.totals.sent, completed: r.totals.completed, errors: r.totals.errors,
                                   unexpected: r.totals.unexpectedErrors, bytes: r.totals.bytesReceived, status: r.status,
                                   transport: r.transportErrors))
+            counts.bytesDecoded += r.totals.bytesDecoded ?? 0
             for (i, route) in r.routes.enumerated() {
                 let latency = try histogram(route.latencyHistogram, "routes[\(i)].latencyHistogram")
                 let service = try histogram(route.serviceTimeHistogram, "routes[\(i)].serviceTimeHistogram")
@@ -70,7 +71,8 @@ public enum ReportMerge {
                           latency: ReportJSON.summary(totalLatency.summary), serviceTime: ReportJSON.summary(totalService.summary),
                           latencyHistogram: .init(totalLatency.buckets), serviceTimeHistogram: .init(totalService.buckets),
                           unexpectedErrors: tracksUnexpected ? counts.unexpectedErrors : nil,
-                          unexpectedErrorRate: tracksUnexpected ? counts.unexpectedErrorRate : nil),
+                          unexpectedErrorRate: tracksUnexpected ? counts.unexpectedErrorRate : nil,
+                          bytesDecoded: all.contains { $0.totals.bytesDecoded != nil } ? counts.bytesDecoded : nil),
             status: ReportJSON.statuses(counts.statusCounts),
             transportErrors: Dictionary(uniqueKeysWithValues: counts.transportErrors.map { ($0.key.rawValue, $0.value) }),
             routes: routeOrder.map { name in
