@@ -165,6 +165,7 @@ enum Fixtures {
             p.requests = n * requests
             p.dbQueries = n * requests * queries
             p.dbNanoseconds = n * requests * dbNs
+            p.responseBytes = n * requests * (queries * 500 + 300)   // grows with the rows a route reads
             for (i, name) in ["queue", "pool", "cache", "db", "encode", "write"].enumerated() where stages[i] > 0 {
                 p.stageNanoseconds[name] = n * requests * stages[i]
             }
