@@ -13,6 +13,7 @@ public enum ParsedCommand: Sendable {
     case bench(CommandLineArguments)
     case compare(CommandLineArguments)
     case merge(CommandLineArguments)
+    case verify(CommandLineArguments)
 }
 
 /// Reads `dyno`'s arguments against `DynoCommandTable`: flags as `--flag value` or `--flag=value`, at most one
@@ -80,6 +81,7 @@ public enum CommandLineParser {
         case "knobs": return .knobs
         case "capacity": return .capacity(parsed)
         case "bench": return .bench(parsed)
+        case "verify": return .verify(parsed)
         case "compare":
             guard positionals.count == 2 else { throw fail("compare needs two reports: A.json (the baseline) and B.json") }
             return .compare(parsed)

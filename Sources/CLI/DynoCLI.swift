@@ -47,6 +47,13 @@ public enum DynoCLI {
                 return 0
             }
             return BenchCommand.run(a.bench)
+        case .verify(let a):
+            var options = a.verify
+            options.reportDirectory = a.reportDirectory
+            options.dataDirectory = a.overrides.dataDirectory
+            options.scale = a.overrides.scale
+            options.quiet = a.quiet
+            return VerifyCommand.run(options)
         case .dependency(let a):
             return Commands.dependency(host: a.host, port: a.port, scale: a.overrides.scale ?? 1, knobs: a.overrides.knobs)
         case .compare(let a):

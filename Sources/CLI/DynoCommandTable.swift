@@ -9,7 +9,7 @@ public enum DynoCommandTable {
     public static let version = "dyno 0.1.0"
 
     public static let commands: [CommandSpec] = [console, run, check, serve, dependency, knobs, screenshot, capacity, bench,
-                                                 compare, merge]
+                                                 compare, merge, verify]
 
     public static func command(named name: String) -> CommandSpec? {
         commands.first { $0.name == name }
@@ -231,7 +231,8 @@ public enum DynoCommandTable {
         Offers PROFILE's mix as an open-model load, stepping the rate up (×2) until a step misses the service level,
         then bisecting between the last rate that met it and the first that did not (to 5%). Each step settles,
         then is measured on its own. Prints the rate-vs-p99 curve and the knee; against the embedded backend also
-        a pool size from Little's law (rate × DB time per request). Writes capacity.json into --report-dir.
+        a pool size from Little's law (rate × DB time per request). Writes capacity.json, summary.md, junit.xml,
+        capacity.svg (the curve, knee marked) and report.html into --report-dir.
         Exit 0 when some rate meets the level, 1 when none does, 2 on bad input.
         """,
         positional: "PROFILE",
@@ -318,6 +319,34 @@ public enum DynoCommandTable {
             .text("--out", "FILE", help: "where to write the merged report.json", set: { a, v in a.outFile = v }),
         ])],
         footer: "")
+
+    public static let verify = CommandSpec(
+        name: "verify", synopsis: "dyno verify [--quick] [--report-dir DIR] [--data DIR]",
+        summary: "the seed's acceptance criteria as checks against the embedded demo; exit 1 if one fails",
+        description: """
+        Runs each acceptance check against the embedded demo backend: both settings of a check get the same offered
+        load (open model), settling after each knob change is not measured. Prints a table (check, naive, optimized,
+        required, verdict), writes report.json, summary.md, junit.xml, an A/B chart and report.html, and exits 0 only
+        if every check passed (a check whose knobs the backend lacks is skipped, never passed), 1 if one failed, 2 on
+        bad input. --quick (CI) fits in 3 minutes on 2 cores: scale 0.05, short trials, no ablation. The full run adds
+        the ablation: each knob alone on from all-naive and alone off from all-optimized, and its share of the gain.
+        """,
+        positional: nil,
+        groups: [.init(title: "Verify options", options: [
+            .toggle(["--quick"], help: "the CI run: small database, short trials, no ablation") { $0.verify.quick = true },
+            .toggle(["--ablation"], help: "run the ablation (default: full run yes, --quick no)") { $0.verify.ablation = true },
+            .toggle(["--no-ablation"], help: "leave the ablation out") { $0.verify.ablation = false },
+            .text("--data", "DIR", help: "the embedded backend's data directory", defaultText: ".dyno-verify/scale-X",
+                  set: { a, v in a.overrides.dataDirectory = v }),
+            .number("--scale", "X", min: 0.0001, help: "data size (1.0 = 100,000 articles)",
+                    defaultText: "0.05 with --quick, 0.2 otherwise", set: { a, v in a.overrides.scale = v }),
+            reportDirectory, quiet,
+        ])],
+        footer: """
+        Examples:
+          swift run -c release dyno verify --quick --report-dir verify   # CI: cat verify/summary.md
+          swift run -c release dyno verify                               # the full run with the ablation
+        """)
 
     /// Only for the overview: `help` is handled before options are read.
     static let help = CommandSpec(name: "help", synopsis: "dyno help [COMMAND]", summary: "this help, or a command's",

@@ -39,6 +39,8 @@ public struct CommandLineArguments: Sendable {
     public var regressionThresholds = RegressionThresholds()
     /// `dyno run --start-at`: when to start (unix seconds).
     public var startAt: Double? = nil
+    /// `dyno verify`.
+    public var verify = VerifyCommand.Options()
     public init() {}
 }
 

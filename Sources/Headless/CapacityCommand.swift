@@ -61,11 +61,11 @@ public enum CapacityCommand {
         print(render(search, level: o.level), terminator: "")
         let directory = o.run.reportDirectory ?? Commands.defaultReportDirectory("capacity-" + profile.name)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = (directory as NSString).appendingPathComponent("capacity.json")
-            try document(search, level: o.level, profile: profile, target: session.targetDescription)
-                .write(to: URL(fileURLWithPath: path))
-            print("report: \(path)")
+            let json = try document(search, level: o.level, profile: profile, target: session.targetDescription)
+            try ReportDirectory.write(CapacityReport.document(search, level: o.level, profile: profile.name,
+                                                              target: session.targetDescription),
+                                      json: json, jsonName: "capacity.json", to: directory)
+            print("report: \((directory as NSString).appendingPathComponent("capacity.json")) (and summary.md, junit.xml, capacity.svg, report.html)")
             if let log = try internalErrors.write(into: directory) {
                 print("errors: the backend logged \(internalErrors.count) internal error(s): \(log)")
             }

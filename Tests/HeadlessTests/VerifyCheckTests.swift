@@ -1,0 +1,169 @@
+import DemoBackend
+import Foundation
+import Knobs
+import Metrics
+import Testing
+@testable import Headless
+
+/// The verify checks' judgement on fixed figures: pass, fail, and skipped because a knob is missing. The live
+/// checks run in CI through `dyno verify --quick`.
+@Suite struct VerifyCheckTests {
+    /// A route whose every response took `ms` milliseconds.
+    static func route(ms: Double, count: UInt64 = 100, errors: UInt64 = 0) -> VerifyMeasurement.Route {
+        var h = LatencyHistogram()
+        h.record(nanoseconds: UInt64(ms * 1e6), count: count)
+        return .init(completed: count, errors: errors, bytes: count * 1000, latency: h)
+    }
+
+    static func measurement(_ routes: [String: VerifyMeasurement.Route], reads: (queries: UInt64, dbMs: Double)? = nil,
+                            poolTimeouts: UInt64 = 0) -> VerifyMeasurement {
+        var m = VerifyMeasurement()
+        m.seconds = 10
+        m.routes = routes
+        if let reads {
+            m.backend["GET /api/articles"] = .init(requests: 100, dbQueries: reads.queries, dbNanoseconds: UInt64(reads.dbMs * 1e6))
+        }
+        m.backend["POST /api/articles/:slug/comments"] = .init(requests: 10, dbQueries: 1000, dbNanoseconds: 1_000_000_000)
+        m.poolTimeouts = poolTimeouts
+        return m
+    }
+
+    let plan = VerifyPlan.quickRun
+
+    @Test func responseTimePassesWhenP95AtLeastHalved() {
+        let check = ResponseTimeCheck()
+        let pass = check.judge(["naive": Self.measurement(["a": Self.route(ms: 40)]),
+                                "optimized": Self.measurement(["a": Self.route(ms: 10)])], plan: plan)
+        #expect(pass.outcome == .passed)
+        let fail = check.judge(["naive": Self.measurement(["a": Self.route(ms: 40)]),
+                                "optimized": Self.measurement(["a": Self.route(ms: 30)])], plan: plan)
+        #expect(fail.outcome == .failed)
+        #expect(fail.optimized.contains("-25%"))
+    }
+
+    @Test func responseTimeFailsWithoutOptimizedResponses() {
+        let v = ResponseTimeCheck().judge(["naive": Self.measurement(["a": Self.route(ms: 40)]),
+                                           "optimized": Self.measurement(["a": Self.route(ms: 1, count: 0)])], plan: plan)
+        #expect(v.outcome == .failed)
+    }
+
+    @Test func databaseLoadCountsOnlyReads() {
+        let check = DatabaseLoadCheck()
+        // Reads: 8 → 2 statements per request (−75%); the write route's 100/request is left out.
+        let pass = check.judge(["naive": Self.measurement([:], reads: (800, 100)),
+                                "optimized": Self.measurement([:], reads: (200, 50))], plan: plan)
+        #expect(pass.outcome == .passed)
+        #expect(pass.naive.hasPrefix("8.00"))
+        let fail = check.judge(["naive": Self.measurement([:], reads: (800, 100)),
+                                "optimized": Self.measurement([:], reads: (600, 50))], plan: plan)
+        #expect(fail.outcome == .failed)
+        let none = check.judge(["naive": Self.measurement([:]), "optimized": Self.measurement([:], reads: (1, 1))], plan: plan)
+        #expect(none.outcome == .failed)
+    }
+
+    @Test func queryTimeNeedsDBTimeAtLeastHalved() {
+        let check = QueryTimeCheck()
+        #expect(check.judge(["naive": Self.measurement([:], reads: (500, 300)),
+                             "optimized": Self.measurement([:], reads: (500, 100))], plan: plan).outcome == .passed)
+        #expect(check.judge(["naive": Self.measurement([:], reads: (500, 300)),
+                             "optimized": Self.measurement([:], reads: (500, 200))], plan: plan).outcome == .failed)
+    }
+
+    @Test func nonBlockingJudgesLightRoutesOnly() {
+        let check = NonBlockingCheck()
+        let without = Self.measurement(["article": Self.route(ms: 10)])
+        let heavyOK = Self.measurement(["article": Self.route(ms: 12), "report": Self.route(ms: 900, count: 5)])
+        let naiveBad = Self.measurement(["article": Self.route(ms: 400), "report": Self.route(ms: 900, count: 5)])
+        #expect(check.judge(["without": without, "optimized": heavyOK, "naive": naiveBad], plan: plan).outcome == .passed)
+        // Optimized beyond 1.5×: fails.
+        let heavySlow = Self.measurement(["article": Self.route(ms: 20), "report": Self.route(ms: 900, count: 5)])
+        #expect(check.judge(["without": without, "optimized": heavySlow, "naive": naiveBad], plan: plan).outcome == .failed)
+        // Naive not far worse (the knobs would make no difference): fails too.
+        let naiveMild = Self.measurement(["article": Self.route(ms: 14), "report": Self.route(ms: 900, count: 5)])
+        #expect(check.judge(["without": without, "optimized": heavyOK, "naive": naiveMild], plan: plan).outcome == .failed)
+        // No heavy work answered: nothing was shown.
+        let noHeavy = Self.measurement(["article": Self.route(ms: 10)])
+        #expect(check.judge(["without": without, "optimized": noHeavy, "naive": naiveBad], plan: plan).outcome == .failed)
+    }
+
+    @Test func externalCallsNeedZeroErrorsOnOtherRoutes() {
+        let check = ExternalCallsCheck()
+        let healthy = Self.measurement(["article": Self.route(ms: 10), "related": Self.route(ms: 15)])
+        let hangOK = Self.measurement(["article": Self.route(ms: 11), "related": Self.route(ms: 1000, errors: 50)])
+        let naive = Self.measurement(["article": Self.route(ms: 5000, errors: 30)])
+        #expect(check.judge(["healthy": healthy, "optimized": hangOK, "naive": naive], plan: plan).outcome == .passed)
+        let hangErrors = Self.measurement(["article": Self.route(ms: 11, errors: 1)])
+        #expect(check.judge(["healthy": healthy, "optimized": hangErrors, "naive": naive], plan: plan).outcome == .failed)
+        let hangSlow = Self.measurement(["article": Self.route(ms: 30)])
+        #expect(check.judge(["healthy": healthy, "optimized": hangSlow, "naive": naive], plan: plan).outcome == .failed)
+    }
+
+    @Test func poolingFailsOnAnyAcquireTimeout() {
+        let check = PoolingCheck()
+        let ok = Self.measurement(["a": Self.route(ms: 2)])
+        #expect(check.judge(["optimized": ok, "naive": Self.measurement(["a": Self.route(ms: 2)], poolTimeouts: 9)], plan: plan).outcome == .passed)
+        #expect(check.judge(["optimized": Self.measurement(["a": Self.route(ms: 2)], poolTimeouts: 1), "naive": ok], plan: plan).outcome == .failed)
+    }
+
+    @Test func capacityNeedsTwiceTheNaiveRate() {
+        func search(_ passing: [Double], _ failing: [Double]) -> VerifyMeasurement {
+            var m = VerifyMeasurement()
+            m.capacitySteps = passing.map { .init(offeredRate: $0, achievedRate: $0, p99Milliseconds: 10, errorRate: 0, passed: true) }
+                + failing.map { .init(offeredRate: $0, achievedRate: $0 / 2, p99Milliseconds: 900, errorRate: 0, passed: false) }
+            return m
+        }
+        let check = CapacityCheck()
+        #expect(check.judge(["naive": search([25, 50], [100]), "optimized": search([200, 400, 800], [1600])], plan: plan).outcome == .passed)
+        #expect(check.judge(["naive": search([25, 50], [100]), "optimized": search([50, 75], [100])], plan: plan).outcome == .failed)
+        #expect(check.judge(["naive": search([], [25]), "optimized": search([], [200])], plan: plan).outcome == .failed)
+    }
+
+    @Test func checksWhoseKnobsAreMissingAreSkippedNotPassed() {
+        let settings = KnobSettings(naive: ["cache": "off"], optimized: ["cache": "on"], faults: [:])
+        for check in VerifyChecks.all where check.knobs.contains(where: { !settings.known.contains($0) }) {
+            let verdict = VerifyCommand.verdict(for: check, settings: settings, measured: [:], plan: plan)
+            guard case .skipped(let why) = verdict.outcome else {
+                Issue.record("\(check.name) was not skipped")
+                continue
+            }
+            #expect(why.hasPrefix("knob missing"))
+        }
+        // The payload and memory checks wait for knobs not on this backend yet.
+        let real = KnobSettings(DemoBackend.knobDefinitions)
+        for check in VerifyChecks.all where check.knobs.contains("memory") || check.knobs.contains("encoding") {
+            if !check.knobs.allSatisfy(real.known.contains) {
+                let v = VerifyCommand.verdict(for: check, settings: real, measured: [:], plan: plan)
+                #expect(v.outcome != .passed)
+            }
+        }
+    }
+
+    @Test func ablationSharesAreFractionsOfTheWholeChange() {
+        let naive = Ablation.Figures(p95Milliseconds: 100, achievedRate: 50, queriesPerRead: 10)
+        let optimized = Ablation.Figures(p95Milliseconds: 10, achievedRate: 150, queriesPerRead: 2)
+        let rows = Ablation.rows(naive: naive, optimized: optimized, families: [
+            ("cache", on: .init(p95Milliseconds: 55, achievedRate: 100, queriesPerRead: 6),
+             off: .init(p95Milliseconds: 19, achievedRate: 140, queriesPerRead: 6)),
+        ])
+        #expect(rows[0].shareOn.p95Milliseconds == 0.5)
+        #expect(rows[0].shareOn.achievedRate == 0.5)
+        #expect(rows[0].shareOn.queriesPerRead == 0.5)
+        #expect(abs(rows[0].shareOff.p95Milliseconds - 0.1) < 1e-9)
+        #expect(abs(rows[0].shareOff.achievedRate - 0.1) < 1e-9)
+        #expect(rows[0].shareOff.queriesPerRead == 0.5)
+        #expect(Ablation.share(5, from: 3, to: 3) == nil)
+    }
+
+    @Test func ablationGroupsPoolSizeWithPool() {
+        let definitions = DemoBackend.knobDefinitions
+        let a = Ablation(settings: KnobSettings(definitions), definitions: definitions, rate: 100)
+        #expect(a.families.first { $0.name == "pool" }?.knobs == ["pool", "pool_size"])
+        #expect(!a.families.contains { Ablation.notInReadMix.contains($0.name) })
+        // Each family alone on differs from all-naive in exactly its own knobs.
+        let s = KnobSettings(definitions)
+        for f in a.families {
+            let on = a.aloneOn(f, s)
+            #expect(Set(on.knobs.filter { s.naive[$0.key] != $0.value }.keys) == Set(f.knobs.filter { s.naive[$0] != s.optimized[$0] }))
+        }
+    }
+}
