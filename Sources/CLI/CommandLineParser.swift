@@ -14,6 +14,7 @@ public enum ParsedCommand: Sendable {
     case compare(CommandLineArguments)
     case merge(CommandLineArguments)
     case verify(CommandLineArguments)
+    case soak(CommandLineArguments)
 }
 
 /// Reads `dyno`'s arguments against `DynoCommandTable`: flags as `--flag value` or `--flag=value`, at most one
@@ -82,6 +83,7 @@ public enum CommandLineParser {
         case "capacity": return .capacity(parsed)
         case "bench": return .bench(parsed)
         case "verify": return .verify(parsed)
+        case "soak": return .soak(parsed)
         case "compare":
             guard positionals.count == 2 else { throw fail("compare needs two reports: A.json (the baseline) and B.json") }
             return .compare(parsed)

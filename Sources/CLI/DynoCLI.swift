@@ -54,6 +54,11 @@ public enum DynoCLI {
             options.scale = a.overrides.scale
             options.quiet = a.quiet
             return VerifyCommand.run(options)
+        case .soak(let a):
+            var options = SoakCommand.Options(run: runOptions(a))
+            options.durationSeconds = a.overrides.durationSeconds ?? 600
+            options.checkEverySeconds = a.soakCheckEverySeconds
+            return SoakCommand.run(options)
         case .dependency(let a):
             return Commands.dependency(host: a.host, port: a.port, scale: a.overrides.scale ?? 1, knobs: a.overrides.knobs)
         case .compare(let a):

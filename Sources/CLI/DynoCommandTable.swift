@@ -9,7 +9,7 @@ public enum DynoCommandTable {
     public static let version = "dyno 0.1.0"
 
     public static let commands: [CommandSpec] = [console, run, check, serve, dependency, knobs, screenshot, capacity, bench,
-                                                 compare, merge, verify]
+                                                 compare, merge, verify, soak]
 
     public static func command(named name: String) -> CommandSpec? {
         commands.first { $0.name == name }
@@ -346,6 +346,27 @@ public enum DynoCommandTable {
         Examples:
           swift run -c release dyno verify --quick --report-dir verify   # CI: cat verify/summary.md
           swift run -c release dyno verify                               # the full run with the ablation
+        """)
+
+    public static let soak = CommandSpec(
+        name: "soak", synopsis: "dyno soak [PROFILE] [--duration 10m] [--check-every 1m] [options]",
+        summary: "steady load for a long time: leak verdict, descriptors, threads, error rate, p99 drift",
+        description: """
+        Runs PROFILE's load (default: the default profile) for --duration (default 10m, after the warm-up). Every --check-every it samples the process
+        (RSS, anonymous RSS, file descriptors, threads) and that period's p99 and error rate, and prints a line. At the
+        end: the leak verdict (slope of anonymous RSS), descriptor and thread growth, every window's error rate, the
+        p99 drift; report.json, summary.md, junit.xml, soak.svg, report.html. Exit 0 all held, 1 one failed, 2 bad input.
+        """,
+        positional: "PROFILE",
+        groups: [.init(title: "Soak options", options: [
+            .duration("--check-every", positive: true, help: "sampling and checking period", defaultText: "1m",
+                      set: { a, v in a.soakCheckEverySeconds = v }),
+            reportDirectory, quiet,
+        ]), loadOptions],
+        footer: """
+        Examples:
+          swift run -c release dyno soak --duration 10m --preset optimized --rate 300
+          swift run -c release dyno soak --duration 168h --check-every 10m   # the long one, on a spare machine
         """)
 
     /// Only for the overview: `help` is handled before options are read.

@@ -41,6 +41,8 @@ public struct CommandLineArguments: Sendable {
     public var startAt: Double? = nil
     /// `dyno verify`.
     public var verify = VerifyCommand.Options()
+    /// `dyno soak`.
+    public var soakCheckEverySeconds: Double = 60
     public init() {}
 }
 

@@ -11,6 +11,7 @@ public enum CapacityRunner {
                            onStep: (CapacityStep) -> Void = { _ in }) {
         while let rate = search.nextRate() {
             session.setRate(rate, source: "capacity")
+            waitForDrain(session: session, rate: rate, clock: clock)
             clock.sleep(until: clock.now() + UInt64(settleSeconds * 1e9))
             session.resetStatistics(source: "capacity")
             let started = clock.now()
@@ -24,6 +25,24 @@ public enum CapacityRunner {
             step.miss = level.miss(step)
             search.record(step)
             onStep(step)
+        }
+    }
+
+    /// Waits (up to `limitSeconds`) until the backlog of a rate the target could not keep up with is gone: the
+    /// generator back on its schedule and few requests in flight. Without this, the queue an overloaded step built
+    /// is charged to the next, gentler one (latency counts from the intended send time).
+    public static func waitForDrain(session: RunSession, rate: Double, clock: any RunClock, limitSeconds: Double = 60) {
+        let deadline = clock.now() + UInt64(limitSeconds * 1e9)
+        let calm = max(8, Int(rate * 0.1))
+        var lastSequence = session.latestSnapshot?.sequence ?? 0
+        var calmTicks = 0
+        while clock.now() < deadline {
+            clock.sleep(until: clock.now() + 100_000_000)
+            guard let s = session.latestSnapshot, s.sequence != lastSequence else { continue }
+            lastSequence = s.sequence
+            // Two calm ticks in a row: one can be a lull between bursts.
+            calmTicks = s.load.generator.lagSeconds < 0.05 && s.load.inFlight <= calm ? calmTicks + 1 : 0
+            if calmTicks >= 2 { return }
         }
     }
 

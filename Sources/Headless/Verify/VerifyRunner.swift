@@ -22,16 +22,16 @@ public struct VerifyRunner {
         public let description: String
     }
 
-    /// Measures every trial once. Trials of one mix share a session; within it, the gentlest settings go first
-    /// (fewest naive knobs, lowest rate) so that a naive trial's backlog never lands in an optimized one's window,
-    /// and capacity searches go last.
+    /// Measures every trial once. Trials of one mix share a session; within it, the lowest rates and the fewest
+    /// naive knobs go first, capacity searches last (naive first: its rates are low); before each trial the backlog
+    /// of the previous one drains (`CapacityRunner.waitForDrain`), so it never lands in the next one's window.
     public func run(_ trials: [VerifyTrial], settings: KnobSettings) throws -> [VerifyTrial: VerifyMeasurement] {
         var results: [VerifyTrial: VerifyMeasurement] = [:]
         let unique = Array(Set(trials))
         for mix in VerifyMix.allCases {
             let mine = unique.filter { $0.mix == mix }.sorted { a, b in
-                let ka = (a.kind == .capacity ? 1 : 0, naiveness(a, settings), a.rate)
-                let kb = (b.kind == .capacity ? 1 : 0, naiveness(b, settings), b.rate)
+                let ka = (a.kind == .capacity ? 1 : 0, a.kind == .capacity ? -naiveness(a, settings) : 0, a.rate, naiveness(a, settings))
+                let kb = (b.kind == .capacity ? 1 : 0, b.kind == .capacity ? -naiveness(b, settings) : 0, b.rate, naiveness(b, settings))
                 if ka != kb { return ka < kb }
                 return a.knobs.sorted { $0.key < $1.key }.description < b.knobs.sorted { $0.key < $1.key }.description
             }
@@ -76,9 +76,13 @@ public struct VerifyRunner {
             throw RunError(description: "\(error)")
         }
         if mix == .light { p.mix.removeAll { !NonBlockingCheck.isLight($0.name) } }
-        var connections = 64
-        if case .open(_, let c) = p.load { connections = max(c, 64) }
-        p.load = .open(stages: [.constant(rate: rate, durationSeconds: 0)], connections: connections)
+        // Sessions log in as seeded readers: only as many as the scale seeded (2,000 at scale 1, at least 5).
+        if case .range(let lo, let hi)? = p.values["reader"]?.source {
+            p.values["reader"]?.source = .range(lo, min(hi, max(lo, Int(2000 * plan.scale))))
+        }
+        // 64 connections for every mix: enough for the rates here, and each connection of a mix with sessions logs
+        // in (a password hash each) before the load starts.
+        p.load = .open(stages: [.constant(rate: rate, durationSeconds: 0)], connections: 64)
         p.target = .embedded
         p.backend.dataDirectory = dataDirectory
         p.backend.scale = plan.scale
@@ -113,6 +117,7 @@ public struct VerifyRunner {
         }
         session.setRate(trial.rate, source: "verify")
         waitForIndexes(built)
+        CapacityRunner.waitForDrain(session: session, rate: trial.rate, clock: clock)
         switch trial.kind {
         case .steady:
             sleep(plan.settleSeconds)

@@ -30,9 +30,9 @@ struct ExternalCallsCheck: VerifyCheck {
             return VerifyVerdict(naive: describe(naive), optimized: describe(optimized), required: required, outcome: .failed, note: note)
         }
         let ratio = Double(optimized.latency.percentile(99)) / Double(healthy.latency.percentile(99))
-        let passed = optimized.errors == 0 && ratio <= 1.5
+        let passed = optimized.errors == 0 && optimized.transportErrors == 0 && (ratio <= 1.5 || !plan.gateP99Ratios)
         return VerifyVerdict(naive: describe(naive), optimized: describe(optimized) + " (" + VerifyFormat.ratio(ratio) + ")",
-                             required: required, outcome: passed ? .passed : .failed, note: note,
+                             required: plan.gateP99Ratios ? required : "other routes: 0 errors (p99 ratio reported, not gated in --quick)", outcome: passed ? .passed : .failed, note: note,
                              values: naive.completed > 0 ? (Double(naive.latency.percentile(99)) / 1e6, Double(optimized.latency.percentile(99)) / 1e6) : nil)
     }
 

@@ -34,8 +34,9 @@ struct NonBlockingCheck: VerifyCheck {
         let optimizedRatio = Double(optimized.latency.percentile(99)) / base
         let naiveRatio = naive.completed > 0 ? Double(naive.latency.percentile(99)) / base : .infinity
         // The heavy work must have run, or the comparison says nothing.
-        let passed = optimizedRatio <= 1.5 && naiveRatio >= Self.naiveFactor && heavyDone > 0
-        return VerifyVerdict(naive: describe(naive, without), optimized: describe(optimized, without), required: required,
+        let passed = (optimizedRatio <= 1.5 || !plan.gateP99Ratios) && naiveRatio >= Self.naiveFactor && heavyDone > 0
+        return VerifyVerdict(naive: describe(naive, without), optimized: describe(optimized, without),
+                             required: plan.gateP99Ratios ? required : "naive ≥ 3× (1.5× reported, not gated in --quick)",
                              outcome: passed ? .passed : .failed, note: note,
                              values: naive.completed > 0 ? (naiveRatio, optimizedRatio) : nil)
     }
