@@ -53,7 +53,7 @@ import Testing
     @Test func errorRateAndP99DriftAreJudgedPerWindow() {
         let s = Self.samples(anonMB: Array(repeating: 60, count: 4))
         let healthy = SoakJudge().judge(samples: s, windows: Self.windows(p99ms: [5, 6, 7]))
-        #expect(healthy.allSatisfy(\.passed))
+        #expect(healthy.allSatisfy { $0.passed })
         let drifting = SoakJudge().judge(samples: s, windows: Self.windows(p99ms: [5, 8, 11]))
         #expect(outcome("p99 drift", drifting)?.passed == false)
         let failing = SoakJudge().judge(samples: s, windows: Self.windows(p99ms: [5, 5, 5], errorRate: 0.05))

@@ -31,7 +31,8 @@ public enum VerifyCommand {
         var plan = o.quick ? VerifyPlan.quickRun : VerifyPlan.fullRun
         if let s = o.scale { plan.scale = s }
         if let a = o.ablation { plan.ablation = a }
-        if let peak = spikePeak() { plan.peakRate = peak }
+        // The full run offers the spike profile's peak; --quick keeps its lower rate (README: dyno verify).
+        if !plan.quick, let peak = spikePeak() { plan.peakRate = peak }
         let data = o.dataDirectory ?? ".dyno-verify/scale-\(plan.scale)"
         let say: @Sendable (String) -> Void = { line in if !o.quiet { writeError(line) } }
         let definitions = DemoBackend.knobDefinitions
