@@ -223,8 +223,7 @@ final class ConduitAPI: Sendable {
             return json(200, .comments(list), &context)
         case .addComment:
             let (viewer, _) = try requireViewer(request, &context)
-            let body = try RequestBody(request.body, encoding: payloadEncoding, root: "comment")
-            let text = try body.required(["body"])[0]
+            let text = try commentText(request)
             let c = try store.addComment(slug: match.parameter, body: text, authorID: viewer, &context)
             // Spec 1.1.0 answers 200 here (not 201).
             return json(200, .comment(c), &context)
@@ -250,6 +249,10 @@ final class ConduitAPI: Sendable {
     private func login(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         let body = try RequestBody(request.body, encoding: payloadEncoding, root: "user")
         let fields = try body.required(["email", "password"])
+        var check = InputCheck()
+        check.length("email", fields[0], max: InputLimits.email)
+        check.length("password", fields[1], max: InputLimits.password)
+        try check.finish()
         let user = try store.user(email: fields[0], &context)
         // Verify even for an unknown email (against a fixed hash) so timing does not reveal which emails exist.
         let hash = user?.passwordHash ?? Self.dummyHash
@@ -265,6 +268,11 @@ final class ConduitAPI: Sendable {
     private func register(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         let body = try RequestBody(request.body, encoding: payloadEncoding, root: "user")
         let fields = try body.required(["username", "email", "password"])
+        var check = InputCheck()
+        check.username(fields[0])
+        check.length("email", fields[1], max: InputLimits.email)
+        check.length("password", fields[2], max: InputLimits.password)
+        try check.finish()
         let hash = PasswordHasher.hash(fields[2])
         let user = try store.createUser(username: fields[0], email: fields[1], passwordHash: hash, &context)
         return json(201, .user(user, token: tokens.sign(userID: user.id, username: user.username)), &context)
@@ -273,6 +281,13 @@ final class ConduitAPI: Sendable {
     private func updateUser(_ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         let (viewer, token) = try requireViewer(request, &context)
         let body = try RequestBody(request.body, encoding: payloadEncoding, root: "user")
+        var check = InputCheck()
+        check.username(try body.string("username"))
+        check.length("email", try body.string("email"), max: InputLimits.email)
+        check.length("password", try body.string("password"), max: InputLimits.password)
+        check.length("bio", try body.string("bio"), max: InputLimits.bio)
+        check.length("image", try body.string("image"), max: InputLimits.image)
+        try check.finish()
         var changes = UserChanges()
         var blank: [String] = []
         if let email = try body.string("email") { if isBlank(email) { blank.append("email") } else { changes.email = email } }
@@ -296,6 +311,12 @@ final class ConduitAPI: Sendable {
         let body = try RequestBody(request.body, encoding: payloadEncoding, root: "article")
         let fields = try body.required(["title", "description", "body"])
         let tags = Self.normalizedTags(try body.strings("tagList") ?? [])
+        var check = InputCheck()
+        check.length("title", fields[0], max: InputLimits.title)
+        check.length("description", fields[1], max: InputLimits.description)
+        check.length("body", fields[2], max: InputLimits.articleBody)
+        check.tags(tags)
+        try check.finish()
         let a = try store.createArticle(NewArticle(title: fields[0], description: fields[1], body: fields[2], tagList: tags),
                                         authorID: viewer, &context)
         return json(201, .article(a), &context)
@@ -304,6 +325,12 @@ final class ConduitAPI: Sendable {
     private func updateArticle(_ slug: String, _ request: HTTPRequest, _ context: inout RequestContext) throws -> HTTPResponse {
         let (viewer, _) = try requireViewer(request, &context)
         let body = try RequestBody(request.body, encoding: payloadEncoding, root: "article")
+        var check = InputCheck()
+        check.length("title", try body.string("title"), max: InputLimits.title)
+        check.length("description", try body.string("description"), max: InputLimits.description)
+        check.length("body", try body.string("body"), max: InputLimits.articleBody)
+        check.tags(try body.strings("tagList").map(Self.normalizedTags))
+        try check.finish()
         var changes = ArticleChanges()
         var blank: [String] = []
         for (name, keyPath) in [("title", \ArticleChanges.title), ("description", \.description), ("body", \.body)] {
@@ -315,6 +342,16 @@ final class ConduitAPI: Sendable {
         if let tags = try body.strings("tagList") { changes.tagList = Self.normalizedTags(tags) }
         let a = try store.updateArticle(slug: slug, changes, editorID: viewer, &context)
         return json(200, .article(a), &context)
+    }
+
+    /// A new comment's text: present, not blank, within `InputLimits.commentBody`. Both comment paths (with and
+    /// without the dependency's spam check) read it here, so the limit (and the `encoding` knob) holds for both.
+    func commentText(_ request: HTTPRequest) throws(APIError) -> String {
+        let text = try RequestBody(request.body, encoding: payloadEncoding, root: "comment").required(["body"])[0]
+        var check = InputCheck()
+        check.length("body", text, max: InputLimits.commentBody)
+        try check.finish()
+        return text
     }
 
     /// Trimmed, non-empty, first occurrence kept.

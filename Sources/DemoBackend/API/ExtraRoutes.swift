@@ -82,7 +82,7 @@ struct ExtraRoutes: Sendable {
                 }
             default:
                 let (viewer, _) = try api.requireViewer(request, &context)
-                let text = try RequestBody(request.body, root: "comment").required(["body"])[0]
+                let text = try api.commentText(request)
                 let call = HTTPRequest(method: "POST", target: "/spam-check", body: Array(text.utf8))
                 let started = context
                 dependency.client.call(call, io: io, breakerOn: breakerOn) { outcome in
