@@ -142,7 +142,20 @@ enum BackendPanels {
             canvas.put(full, in: r, row: row + 1, style: Charts.saturationStyle(s.busyRatio))
             canvas.put(empty, in: r, row: row + 1, column: full.count, style: .muted)
             canvas.put(label, in: r, row: row + 1, column: width)
+            if row + 2 < r.height { servingQueue(s, canvas, r, row: row + 2) }
         }
+    }
+
+    /// The requests no serving thread has read yet (kernel view): with `blocking` nothing bounds this queue.
+    static func servingQueue(_ s: ServingProbe, _ canvas: Canvas, _ r: Rect, row: Int) {
+        guard let waiting = s.connectionsWaiting else {
+            canvas.put("unread requests: no data (kernel did not say)", in: r, row: row, style: .muted)
+            return
+        }
+        let style = waiting > 0 ? Style(s.model == .blocking ? .bad : .warning, bold: true) : .normal
+        var items: [(String, String, Style)] = [("unread conns", "\(waiting)", style)]
+        if let backlog = s.acceptQueue { items.append(("backlog", "\(backlog)", backlog > 0 ? style : .normal)) }
+        pairs(items, row: row, canvas, r)
     }
 
     /// Breaker: per dependency its state (coloured), failure and slow-call rates, rejections; the dependency calls

@@ -176,13 +176,11 @@ enum Header {
         return "indexes: building \(Int((p * 100).rounded(.down)))% " + bar.filled + bar.empty
     }
 
-    /// "⚠ generator is the bottleneck: behind schedule by 120ms (cpu)", nil when it keeps up.
+    /// "⚠ server saturated: 64/64 connections waiting, …" or "⚠ generator is the bottleneck: limited by cpu, …"
+    /// (`GeneratorHealth.bottleneck` tells them apart), nil when the load keeps its schedule.
     static func generatorWarning(_ g: GeneratorHealth, glyphs: Glyphs) -> String? {
-        guard g.behindSchedule || g.limitedBy != nil else { return nil }
-        var parts: [String] = []
-        if g.behindSchedule { parts.append("behind schedule by \(Text.duration(seconds: g.lagSeconds))") }
-        if let limit = g.limitedBy { parts.append("limited by \(limit)") }
-        return (glyphs.isUnicode ? "⚠ " : "! ") + "generator is the bottleneck: " + parts.joined(separator: ", ")
+        guard let message = g.bottleneck.message(duration: { Text.duration(seconds: $0) }) else { return nil }
+        return (glyphs.isUnicode ? "⚠ " : "! ") + message
     }
 
     /// The preset and every knob as "[key] id=value", wrapped to `width` (at most 3 lines).

@@ -283,7 +283,7 @@ final class ProgressLine: Sendable {
         text += "  errors \(l.total.unexpectedErrors)"
         if l.total.errors > l.total.unexpectedErrors { text += " (+\(l.total.errors - l.total.unexpectedErrors) expected)" }
         text += "  in-flight \(l.inFlight)"
-        if l.generator.behindSchedule { text += "  [generator behind]" }
+        if let tag = l.generator.bottleneck.tag { text += "  " + tag }
         return text
     }
 

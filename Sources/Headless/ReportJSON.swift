@@ -39,8 +39,7 @@ public enum ReportJSON {
                     serviceTimeHistogram: histograms[route.name].map { .init($0.service.buckets) },
                     unexpectedErrors: route.total.unexpectedErrors)
             },
-            generator: .init(behindSchedule: load.generator.behindSchedule, lagSeconds: load.generator.lagSeconds,
-                             limitedBy: load.generator.limitedBy),
+            generator: Report.Generator(load.generator),
             knobs: r.knobValues,
             events: r.events.map { .init(at: $0.atSeconds, kind: $0.kind, detail: $0.detail, source: $0.source) },
             timeSeries: r.samples.map(sample),
@@ -109,7 +108,10 @@ enum BackendJSON {
                          "acquires": p.acquires, "timeouts": p.timeouts, "acquireTime": summary(p.acquireTime)] as [String: Any]
         }
         if let s = b.serving {
-            d["serving"] = ["model": s.model.rawValue, "busyRatio": s.busyRatio, "workerQueueLength": s.workerQueueLength] as [String: Any]
+            var serving: [String: Any] = ["model": s.model.rawValue, "busyRatio": s.busyRatio, "workerQueueLength": s.workerQueueLength]
+            if let waiting = s.connectionsWaiting { serving["connectionsWaiting"] = waiting }
+            if let backlog = s.acceptQueue { serving["acceptQueue"] = backlog }
+            d["serving"] = serving
         }
         d["routes"] = b.routes.map { r -> [String: Any] in
             ["route": r.route, "requests": r.requests, "dbQueries": r.dbQueries, "dbQueriesPerRequest": r.queriesPerRequest,

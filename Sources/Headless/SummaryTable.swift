@@ -47,11 +47,7 @@ public enum SummaryTable {
             for (kind, n) in load.total.transportErrors.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { out += "  \(kind.rawValue)×\(n)" }
             out += "\n"
         }
-        if load.generator.behindSchedule || load.generator.limitedBy != nil {
-            out += "warning: the load generator fell behind its schedule"
-            if let why = load.generator.limitedBy { out += " (limited by \(why))" }
-            out += "; figures describe the generator as much as the target\n"
-        }
+        if let warning = load.generator.bottleneck.reportWarning { out += "warning: " + warning + "\n" }
         if !r.thresholds.isEmpty {
             out += "\nthresholds:\n"
             for t in r.thresholds {

@@ -103,7 +103,10 @@ public final class LoadGenerator: Sendable {
         }
         let mailboxes = (0..<threads).map { _ in WorkerMailbox(routeCount: plan.routes.count) }
         runtime.withLock { $0.mailboxes = mailboxes }
-        collector.withLock { $0.begin(workers: threads, routeCount: plan.routes.count, at: now) }
+        let capacity = models.reduce(0) { sum, model in
+            if case .open(let connections, _) = model { return sum + connections } else { return sum }
+        }
+        collector.withLock { $0.begin(workers: threads, routeCount: plan.routes.count, connections: capacity, at: now) }
         for lane in 0..<threads {
             let config = WorkerConfig(
                 lane: lane, lanes: threads, address: run.address, catalog: run.catalog, seed: plan.seed,
@@ -244,6 +247,8 @@ struct Collector: Sendable {
     private var latencyTotal = LatencyHistogram()
     private var serviceTotal = LatencyHistogram()
     private var lastCollect: UInt64 = 0
+    /// Open model: the connections of all workers together.
+    private var connectionCapacity = 0
 
     /// Behind schedule when the oldest due send is later than this (10 ms).
     static let lagTolerance: UInt64 = 10_000_000
@@ -254,8 +259,9 @@ struct Collector: Sendable {
         totals = Array(repeating: RouteRecorder(), count: routeNames.count)
     }
 
-    mutating func begin(workers: Int, routeCount: Int, at now: UInt64) {
+    mutating func begin(workers: Int, routeCount: Int, connections: Int, at now: UInt64) {
         spares = Array(repeating: WorkerStats(routeCount: routeCount), count: workers)
+        connectionCapacity = connections
         lastCollect = now
     }
 
@@ -277,8 +283,10 @@ struct Collector: Sendable {
         interval.reset()
         var inFlight = 0, connections = 0
         var busiest = 0.0
+        var queued = 0
         for (i, mailbox) in mailboxes.enumerated() where i < spares.count {
             mailbox.take(into: &spares[i])
+            queued += spares[i].maxQueued   // each worker's own queue: they add up
             if spares[i].elapsedNanos > 0 {
                 busiest = max(busiest, Double(spares[i].busyNanos) / Double(spares[i].elapsedNanos))
             }
@@ -323,13 +331,17 @@ struct Collector: Sendable {
         var health = GeneratorHealth()
         health.lagSeconds = Double(interval.maxLagNanos) / 1e9
         health.behindSchedule = interval.maxLagNanos > Self.lagTolerance
+        // Only the generator's own resources make it the bottleneck; every connection waiting on the server is
+        // the server's saturation (`GeneratorHealth.bottleneck` tells them apart).
         if interval.descriptorFailures > 0 {
             health.limitedBy = "file descriptors"
-        } else if interval.connectionStarved > 0 && health.behindSchedule {
-            health.limitedBy = "connections"
         } else if busiest > 0.9 {
             health.limitedBy = "cpu"
         }
+        health.allConnectionsWaiting = interval.connectionStarved > 0
+        health.queuedArrivals = queued
+        health.connectionsWaiting = inFlight
+        if case .closed(let users, _) = model { health.connections = users } else { health.connections = connectionCapacity }
         load.generator = health
         return LoadTick(load: load, routes: routes)
     }

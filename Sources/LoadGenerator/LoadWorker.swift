@@ -227,7 +227,10 @@ struct LoadWorker {
                 slots[slot].free = false
                 startRequest(slot, intended: intended, now: now)
             }
-            if dispatcher.hasDue(now: now) { stats.connectionStarved &+= 1 }
+            if dispatcher.hasDue(now: now) {
+                stats.connectionStarved &+= 1
+                stats.maxQueued = max(stats.maxQueued, dispatcher.backlog(now: now))
+            }
             stats.maxLagNanos = max(stats.maxLagNanos, dispatcher.lag(now: now))
         } else if now >= nextScan && !paused {
             var earliest = UInt64.max

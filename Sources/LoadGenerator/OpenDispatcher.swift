@@ -57,6 +57,16 @@ struct OpenDispatcher: Sendable {
         return now - time
     }
 
+    /// How many of this lane's arrivals are due at `now` and not taken yet: the generator's queue of requests
+    /// waiting for a free connection (0 when none is due). Counts the current epoch up to a pending switch.
+    func backlog(now: UInt64) -> Int {
+        guard let first = nextIntendedTime, first <= now, let schedule = current.schedule else { return 0 }
+        let until = max(first, pending == nil ? now : min(now, switchAt &- 1))
+        // Indices below `end` are due at or before `until`; this lane owns every `lanes`-th from `nextIndex`.
+        let end = schedule.firstIndex(atOrAfter: until - current.origin + 1)
+        return max(1, (end - nextIndex + lanes - 1) / lanes)
+    }
+
     /// Switches to `epoch` for arrivals due at or after `time`. With a change already pending, the earlier
     /// switch time stays and the newer epoch replaces the pending one.
     mutating func change(to epoch: ScheduleEpoch, at time: UInt64) {

@@ -106,6 +106,8 @@ struct WorkerStats: Sendable {
     var connectionStarved: UInt64 = 0
     /// Socket creation failures for lack of file descriptors (EMFILE/ENFILE).
     var descriptorFailures: UInt64 = 0
+    /// Largest backlog of due arrivals waiting for a free connection (open model).
+    var maxQueued = 0
 
     init(routeCount: Int) {
         routes = Array(repeating: RouteRecorder(), count: routeCount)
@@ -119,13 +121,14 @@ struct WorkerStats: Sendable {
         maxLagNanos = max(maxLagNanos, other.maxLagNanos)
         connectionStarved &+= other.connectionStarved
         descriptorFailures &+= other.descriptorFailures
+        maxQueued = max(maxQueued, other.maxQueued)
     }
 
     mutating func reset() {
         guard dirty || busyNanos != 0 || elapsedNanos != 0 else { return }
         for i in routes.indices { routes[i].reset() }
         dirty = false
-        busyNanos = 0; elapsedNanos = 0; maxLagNanos = 0; connectionStarved = 0; descriptorFailures = 0
+        busyNanos = 0; elapsedNanos = 0; maxLagNanos = 0; connectionStarved = 0; descriptorFailures = 0; maxQueued = 0
     }
 }
 

@@ -97,8 +97,16 @@ public struct GeneratorHealth: Sendable, Equatable {
     public var behindSchedule: Bool = false
     /// How far behind the schedule the latest send was, in seconds.
     public var lagSeconds: Double = 0
-    /// What limits the generator, when known: "cpu", "connections", "file descriptors".
+    /// What limits the generator itself, when known: "cpu" or "file descriptors" (see `bottleneck`).
     public var limitedBy: String? = nil
+    /// Open model: arrivals were due while every connection had a request in flight (waiting on the server).
+    public var allConnectionsWaiting: Bool = false
+    /// The connections the generator may use (open model: the plan's; closed model: the users).
+    public var connections: Int = 0
+    /// Connections with a request in flight when the interval ended.
+    public var connectionsWaiting: Int = 0
+    /// Arrivals due but not sent for lack of a free connection (the largest backlog seen in the interval).
+    public var queuedArrivals: Int = 0
     public init() {}
 }
 

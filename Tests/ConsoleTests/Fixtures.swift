@@ -131,6 +131,7 @@ enum Fixtures {
         b.pool = pool
         var serving = ServingProbe()
         serving.model = .blocking; serving.busyRatio = 0.83; serving.workerThreads = 2; serving.workerBusy = 2; serving.workerQueueLength = 5
+        serving.connectionsWaiting = 62; serving.acceptQueue = 3
         b.serving = serving
         var jobs = JobsProbe()
         jobs.mode = .queued; jobs.workers = 2; jobs.queueDepth = Int(tick % 7); jobs.running = 2; jobs.completed = n * 10; jobs.failed = n / 10; jobs.retried = n / 20

@@ -101,4 +101,19 @@ private let second: UInt64 = 1_000_000_000
         #expect(d.takeDue(now: 252 * ms) == 252 * ms)
         #expect(d.takeDue(now: 252 * ms) == nil)
     }
+
+    /// The generator's queue: arrivals due and not taken, counted per lane without walking them.
+    @Test func backlogCountsDueArrivalsNotTakenYet() throws {
+        let schedule = try ArrivalSchedule.constant(1000)          // every 1 ms
+        var d = OpenDispatcher(epoch: ScheduleEpoch(schedule: schedule, origin: 0, startIndex: 0), lane: 0, lanes: 1)
+        #expect(d.backlog(now: 0) == 1)                            // arrival 0 is due at t = 0
+        #expect(d.backlog(now: 10 * ms) == 11)                     // 0 ms … 10 ms
+        _ = d.takeDue(now: 10 * ms); _ = d.takeDue(now: 10 * ms)
+        #expect(d.backlog(now: 10 * ms) == 9)
+        while d.takeDue(now: 10 * ms) != nil {}
+        #expect(d.backlog(now: 10 * ms) == 0)
+        // Three lanes share the arrivals: each has its third.
+        let lane1 = OpenDispatcher(epoch: ScheduleEpoch(schedule: schedule, origin: 0, startIndex: 0), lane: 1, lanes: 3)
+        #expect(lane1.backlog(now: 30 * ms) == 10)                 // indices 1, 4, …, 28 (≤ 30 ms)
+    }
 }

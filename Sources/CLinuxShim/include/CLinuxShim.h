@@ -22,6 +22,19 @@ int dyno_accept_nonblocking(int listen_fd);
 /// prctl(PR_SET_TIMERSLACK): how late the calling thread's timed waits may end (Linux default 50 µs).
 int dyno_set_timer_slack(unsigned long nanoseconds);
 
+/// A TCP server's waiting work as the kernel sees it (IPv4 sockets whose local port is the server's).
+struct dyno_tcp_server_queues {
+    /// Connections accepted and open.
+    int32_t established;
+    /// Open connections holding bytes (requests) the server has not read yet.
+    int32_t connections_with_unread_bytes;
+    /// Connections the kernel completed that the server has not accepted yet (the listen backlog in use).
+    int32_t accept_queue;
+};
+/// One NETLINK_SOCK_DIAG dump filtered by local port in the kernel (what `ss` uses). 0, or -1 with errno
+/// (EPERM or EACCES where sock_diag is not allowed, e.g. some sandboxes).
+int dyno_read_tcp_server_queues(uint16_t port, struct dyno_tcp_server_queues *out);
+
 extern const int DYNO_EPOLL_CTL_ADD, DYNO_EPOLL_CTL_MOD, DYNO_EPOLL_CTL_DEL;
 extern const uint32_t DYNO_EPOLLIN, DYNO_EPOLLOUT, DYNO_EPOLLERR, DYNO_EPOLLHUP, DYNO_EPOLLRDHUP, DYNO_EPOLLEXCLUSIVE;
 

@@ -5,7 +5,9 @@ import Synchronization
 
 /// `serving`: where a request's handler work (SQL, password hashing, encoding) runs.
 /// - blocking (naive): right on the HTTP serving thread that read the request. While it works, every other
-///   connection of that thread waits, and nothing bounds the queue of waiting requests;
+///   connection of that thread waits, and nothing bounds the queue of waiting requests: they pile up unread in
+///   the kernel (socket buffers, listen backlog), never shed with a 503, and are answered long after clients
+///   gave up. The probe shows that queue (`connectionsWaiting`, `acceptQueue`, from the kernel);
 /// - offloaded (optimized): on the bounded `WorkerPool`; the response completes asynchronously, and a full worker
 ///   queue is answered 503 at once instead of letting latency grow without limit.
 /// Read per request (one atomic load) by `dispatch`.
@@ -13,7 +15,7 @@ final class ServingKnob: KnobUnit {
     static let definitions = [
         KnobDefinition(id: "serving", kind: .choice(["blocking", "offloaded"]), defaultValue: "blocking",
                        naiveValue: "blocking", optimizedValue: "offloaded", key: "s",
-                       summary: "handler work on the serving threads (blocking) or a bounded worker pool (offloaded)"),
+                       summary: "handler work on the serving threads (blocking: requests queue without bound, never shed) or a bounded worker pool (offloaded: full queue → 503)"),
     ]
     private static let offloaded = choiceIndex("serving", "offloaded")
 
@@ -61,12 +63,23 @@ final class ServingKnob: KnobUnit {
         serving.workerQueueLength = workers.queueLength
         serving.workerBusy = workers.busyWorkers
         serving.workerThreads = workers.threadCount
+        if let queues = server.withLock({ $0 })?.kernelQueues() {
+            serving.connectionsWaiting = queues.connectionsWithUnreadRequests
+            serving.acceptQueue = queues.acceptQueue
+        }
         snapshot.serving = serving
     }
 
     func writeMetrics(to out: inout PrometheusWriter) {
         out.gauge("dyno_worker_queue_length", help: "Requests waiting for a worker (serving=offloaded).", workers.queueLength)
         out.gauge("dyno_worker_busy", help: "Workers running a request now.", workers.busyWorkers)
+        if let queues = server.withLock({ $0 })?.kernelQueues() {
+            out.gauge("dyno_serving_connections_waiting",
+                      help: "Connections holding requests no serving thread has read yet (kernel view).",
+                      queues.connectionsWithUnreadRequests)
+            out.gauge("dyno_serving_accept_queue", help: "Connections not accepted yet (listen backlog in use).",
+                      queues.acceptQueue)
+        }
         out.counter("dyno_worker_rejected_total", help: "Requests refused with 503 because the worker queue was full.",
                     workers.rejectedTotal)
     }

@@ -113,6 +113,16 @@ public struct Report: Codable, Sendable, Equatable {
         public var behindSchedule: Bool
         public var lagSeconds: Double
         public var limitedBy: String?
+        /// Every connection was waiting on the server at the end (absent otherwise): the server, not the
+        /// generator, set the pace.
+        public var serverSaturated: ServerSaturation? = nil
+    }
+
+    public struct ServerSaturation: Codable, Sendable, Equatable {
+        public var connectionsWaiting: Int
+        public var connections: Int
+        /// Arrivals due but not sent for lack of a free connection; their wait counts in corrected latency.
+        public var queued: Int
     }
 
     public struct Event: Codable, Sendable, Equatable {

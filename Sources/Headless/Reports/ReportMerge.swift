@@ -87,7 +87,8 @@ public enum ReportMerge {
             },
             generator: .init(behindSchedule: all.contains { $0.generator.behindSchedule },
                              lagSeconds: all.map(\.generator.lagSeconds).max() ?? 0,
-                             limitedBy: all.compactMap(\.generator.limitedBy).first),
+                             limitedBy: all.compactMap(\.generator.limitedBy).first,
+                             serverSaturated: mergedSaturation(all.compactMap(\.generator.serverSaturated))),
             knobs: first.knobs,
             events: all.flatMap(\.events).sorted { $0.at < $1.at },
             timeSeries: seconds(all.map(\.timeSeries)),
@@ -183,5 +184,13 @@ extension ReportMerge {
             writeError("dyno merge: \(error)")
             return 2
         }
+    }
+
+    /// Machines that each saw every connection waiting: their connections and queues add up.
+    static func mergedSaturation(_ parts: [Report.ServerSaturation]) -> Report.ServerSaturation? {
+        guard !parts.isEmpty else { return nil }
+        return Report.ServerSaturation(connectionsWaiting: parts.reduce(0) { $0 + $1.connectionsWaiting },
+                                       connections: parts.reduce(0) { $0 + $1.connections },
+                                       queued: parts.reduce(0) { $0 + $1.queued })
     }
 }

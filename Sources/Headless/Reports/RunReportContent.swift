@@ -20,11 +20,7 @@ public enum RunReportContent {
         d.checks = r.thresholds.map {
             .init(name: $0.name, outcome: $0.passed ? .passed : .failed, measured: $0.actual, required: $0.limit)
         }
-        if r.generator.behindSchedule || r.generator.limitedBy != nil {
-            d.warnings.append("the load generator fell behind its schedule"
-                              + (r.generator.limitedBy.map { " (limited by \($0))" } ?? "")
-                              + "; figures describe the generator as much as the target")
-        }
+        if let warning = r.generator.bottleneck.reportWarning { d.warnings.append(warning) }
 
         var rows: [[String]] = r.routes.map { route in
             [route.name, String(route.count), fixed(route.rate, 1), ms(route.latency.p50), ms(route.latency.p95),

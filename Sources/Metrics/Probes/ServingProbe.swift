@@ -12,5 +12,10 @@ public struct ServingProbe: Sendable, Equatable {
     public var workerQueueLength: Int = 0
     public var workerBusy: Int = 0
     public var workerThreads: Int = 0
+    /// Connections holding requests no serving thread has read yet, as the kernel sees them (with `blocking`,
+    /// the queue behind busy serving threads, which nothing bounds); nil when the kernel does not say.
+    public var connectionsWaiting: Int? = nil
+    /// Connections not accepted yet (the listen backlog in use); nil when the kernel does not say.
+    public var acceptQueue: Int? = nil
     public init() {}
 }
