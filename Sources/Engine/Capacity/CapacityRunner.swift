@@ -9,9 +9,13 @@ public enum CapacityRunner {
     public static func run(session: RunSession, search: inout CapacitySearch, level: ServiceLevel,
                            settleSeconds: Double, measureSeconds: Double, clock: any RunClock = SystemRunClock(),
                            onStep: (CapacityStep) -> Void = { _ in }) {
+        var previousRate: Double?
         while let rate = search.nextRate() {
+            // Only a step down can inherit a backlog (from a rate the target could not keep up with). Draining at
+            // the new rate could take forever when that rate is still too high, so drain at a trickle first.
+            if let previous = previousRate, rate < previous { drainAtTrickle(session: session, clock: clock) }
             session.setRate(rate, source: "capacity")
-            waitForDrain(session: session, rate: rate, clock: clock)
+            previousRate = rate
             clock.sleep(until: clock.now() + UInt64(settleSeconds * 1e9))
             session.resetStatistics(source: "capacity")
             let started = clock.now()
@@ -27,6 +31,16 @@ public enum CapacityRunner {
             onStep(step)
         }
     }
+
+    /// Drops the offered rate to a trickle and waits until the backlog is gone, so whatever runs next starts from
+    /// an idle target. Used before a gentler step and before a change of knobs (verify).
+    public static func drainAtTrickle(session: RunSession, clock: any RunClock) {
+        session.setRate(trickleRate, source: "drain")
+        waitForDrain(session: session, rate: trickleRate, clock: clock)
+    }
+
+    /// Requests per second while draining: enough to see the target answer, too few to queue.
+    static let trickleRate = 1.0
 
     /// Waits (up to `limitSeconds`) until the backlog of a rate the target could not keep up with is gone: the
     /// generator back on its schedule and few requests in flight. Without this, the queue an overloaded step built

@@ -24,7 +24,8 @@ public struct VerifyRunner {
 
     /// Measures every trial once. Trials of one mix share a session; within it, the lowest rates and the fewest
     /// naive knobs go first, capacity searches last (naive first: its rates are low); before each trial the backlog
-    /// of the previous one drains (`CapacityRunner.waitForDrain`), so it never lands in the next one's window.
+    /// of the previous one drains at a trickle (`CapacityRunner.drainAtTrickle`), so it never lands in the next
+    /// one's window.
     public func run(_ trials: [VerifyTrial], settings: KnobSettings) throws -> [VerifyTrial: VerifyMeasurement] {
         var results: [VerifyTrial: VerifyMeasurement] = [:]
         let unique = Array(Set(trials))
@@ -112,12 +113,13 @@ public struct VerifyRunner {
 
     func measure(_ trial: VerifyTrial, _ built: BuiltRun) throws -> VerifyMeasurement {
         let session = built.session
+        // The previous trial's backlog (a naive setting behind its schedule) must not land in this one's window.
+        CapacityRunner.drainAtTrickle(session: session, clock: clock)
         do { try session.knobs?.set(trial.knobs, source: "verify") } catch {
             throw RunError(description: "\(error)")
         }
-        session.setRate(trial.rate, source: "verify")
         waitForIndexes(built)
-        CapacityRunner.waitForDrain(session: session, rate: trial.rate, clock: clock)
+        session.setRate(trial.rate, source: "verify")
         switch trial.kind {
         case .steady:
             sleep(plan.settleSeconds)
