@@ -62,7 +62,8 @@ struct JobQueueKillTests {
         let allDone = try waitUntilBlocking(deadline: .seconds(300), interval: .milliseconds(20)) {
             try Self.jobs(jobsPath).allSatisfy { $0.status == .done }
         }
-        try #require(allDone, "not every job finished after the restart: \(try Self.jobs(jobsPath).map(\.status))")
+        let statuses = try Self.jobs(jobsPath).map(\.status)
+        try #require(allDone, "not every job finished after the restart: \(statuses)")
 
         let after = try Self.jobs(jobsPath)
         #expect(after.map(\.id).sorted() == ids.sorted(), "none lost, none duplicated")
