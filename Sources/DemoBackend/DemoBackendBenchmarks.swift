@@ -55,10 +55,57 @@ public enum DemoBackendBenchmarks {
                 }
             }
         },
+        Benchmark("report.compute", "AuthorReport.compute over \(AuthorReport.maxArticles) seeded articles in memory (the heavy endpoint's CPU work)") {
+            let articles = try BenchmarkDatabase.shared().reportArticles()
+            return { n in for _ in 0..<n { benchmarkBlackHole(AuthorReport.compute(viewerID: 1, articles: articles)) } }
+        },
+        Benchmark("report.job", "One report job: load \(AuthorReport.maxArticles) followed authors' articles and tags, compute, encode") {
+            let db = try BenchmarkDatabase.shared()
+            _ = try db.reportArticles()  // makes the viewer who follows everyone
+            let provider = ConnectionProvider(databasePath: db.path, mode: .pool(size: 2))
+            return { n in for _ in 0..<n { benchmarkBlackHole(try? ReportJobs.compute(viewerID: 1, provider: provider)) } }
+        },
+        Benchmark("breaker.acquire-record", "CircuitBreaker (closed): admit a call and record its success") {
+            let clock = SequenceNumber()
+            let breaker = DependencyBreaker(dependency: "bench", clock: { UInt64(clock.take()) * 1_000 })
+            return { n in
+                for _ in 0..<n {
+                    if case .call(let permit, _) = breaker.acquire() { breaker.record(permit, succeeded: true, timedOut: false) }
+                }
+            }
+        },
+        Benchmark("breaker.reject-open", "CircuitBreaker (open): the decision to use the fallback") {
+            let breaker = DependencyBreaker(dependency: "bench", clock: { 0 })
+            var permits: [CircuitBreaker.Permit] = []
+            for _ in 0..<CircuitBreakerConfiguration().minimumNumberOfCalls {
+                if case .call(let permit, _) = breaker.acquire() { permits.append(permit) }
+            }
+            for permit in permits { breaker.record(permit, succeeded: false, timedOut: false) }
+            return { n in for _ in 0..<n { benchmarkBlackHole(breaker.acquire()) } }
+        },
+        Benchmark("jobs.enqueue-claim-complete", "JobStore (SQLite, WAL): enqueue a job, claim it, record it done") {
+            let directory = BenchmarkDatabase.directory + "-jobs"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let store = try JobStore(path: directory + "/jobs.sqlite")
+            let worker = UncheckedStore(store)
+            return { n in
+                let store = worker.store
+                for _ in 0..<n {
+                    let now = JobStore.nowMilliseconds()
+                    _ = try? store.enqueue(kind: "bench", payload: "1", nowMilliseconds: now)
+                    if let job = try? store.claimNext(nowMilliseconds: now) {
+                        try? store.complete(id: job.id, result: "done", nowMilliseconds: now)
+                    }
+                }
+            }
+        },
     ]
 
     /// Removes what the benchmarks made on disk (the temporary database).
-    public static func cleanUp() { BenchmarkDatabase.remove() }
+    public static func cleanUp() {
+        BenchmarkDatabase.remove()
+        try? FileManager.default.removeItem(atPath: BenchmarkDatabase.directory + "-jobs")
+    }
 
     /// A list page like `GET /api/articles?limit=20` returns.
     static func samplePage() -> ArticlePage {
@@ -94,6 +141,15 @@ final class BenchmarkDatabase: Sendable {
 
     /// Removes the database, if one was made.
     static func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// The articles of a report at its size limit: user 1 is made to follow every other user (once), and their
+    /// most recent `AuthorReport.maxArticles` articles are read as the report job reads them.
+    func reportArticles() throws -> [AuthorReport.SourceArticle] {
+        let connection = try SQLiteConnection(path: path)
+        defer { connection.close() }
+        try connection.execute("INSERT OR IGNORE INTO follows (follower_id, followee_id) SELECT 1, id FROM users WHERE id != 1")
+        return try AuthorReport.load(viewerID: 1, connection: connection)
+    }
 
     static func shared() throws -> BenchmarkDatabase {
         try made.withLock { made in

@@ -132,6 +132,23 @@ struct CircuitBreakerTests {
         #expect(breaker.inFlight == 3)
     }
 
+    @Test func aCallsConcurrencyLimitTightensTheBulkhead() {
+        var breaker = CircuitBreaker(configuration: Self.small, now: 0)
+        guard case (.call, _) = breaker.acquire(now: 0, concurrencyLimit: 2),
+              case (.call, _) = breaker.acquire(now: 0, concurrencyLimit: 2) else {
+            Issue.record("two calls fit a limit of two")
+            return
+        }
+        #expect(breaker.acquire(now: 0, concurrencyLimit: 2).0 == .reject(.bulkheadFull))
+        // Without the tighter limit the configured bulkhead (3) still has room.
+        guard case (.call, _) = breaker.acquire(now: 0) else {
+            Issue.record("the configured bulkhead has a third slot")
+            return
+        }
+        #expect(breaker.acquire(now: 0).0 == .reject(.bulkheadFull))
+        #expect(breaker.rejectedBulkhead == 2)
+    }
+
     @Test func callsAdmittedBeforeAStateChangeDoNotDecideTheNextState() {
         var breaker = CircuitBreaker(configuration: Self.small, now: 0)
         guard case (.call(let straggler, _), _) = breaker.acquire(now: 0) else { return }

@@ -141,7 +141,13 @@ struct JobsKnobTests {
                   followed.insert(name).inserted else { continue }
             #expect(try api.request("POST", "/api/profiles/\(name)/follow", token: token).status == 200)
         }
-        let inline = try api.request("POST", "/api/reports", token: token)
+        // The inline report is heavy work on the request, and a debug build under a loaded test run can take longer
+        // than the keep-alive client's 5 s receive timeout: a one-off request with a wide deadline.
+        let raw = try HTTPClient.send(HTTPRequest(method: "POST", target: "/api/reports",
+                                                  headers: ["Authorization": "Token \(token)"]),
+                                      to: "127.0.0.1", port: api.port, timeout: .seconds(120))
+        let inline = APIResponse(status: raw.status, headers: raw.headers.map { (name: $0.name, value: $0.value) },
+                                 body: raw.body, json: try? JSONParser.parse(raw.body))
         #expect(inline.status == 201)
         #expect(inline.json?["report"]?["status"]?.stringValue == "done")
         #expect(inline.json?["report"]?["result"]?["articles"]?.intValue ?? 0 > 0)

@@ -1,3 +1,4 @@
+import Foundation
 import HTTP
 import Synchronization
 import Testing
@@ -142,5 +143,44 @@ struct DependencyServiceTests {
         }
         #expect(waitUntilBlocking { kinds.withLock { $0.count } == 2 })
         #expect(kinds.withLock { $0 } == [.timeout, .refused])
+    }
+
+    /// Breaker on, blocking calls: the thread bulkhead lets at most half of the shared threads wait on a hanging
+    /// dependency; the other callers get the bulkhead rejection (their fallback) at once, and the waiting ones finish
+    /// when it heals. Async calls meet only the breaker's own bulkhead.
+    @Test func blockingCallsMayTakeOnlyHalfTheSharedThreads() throws {
+        let service = try Self.service(DependencyFaults(mode: .hang))
+        defer { service.stop() }
+        let loop = try EventLoopHTTPClient()
+        defer { loop.shutdown() }
+        var configuration = CircuitBreakerConfiguration()
+        configuration.callTimeoutNanoseconds = 600_000_000_000  // longer than the test: only healing ends a call
+        let client = DependencyClient(port: { service.port }, breaker: DependencyBreaker(dependency: "test", configuration: configuration),
+                                      eventLoop: loop)
+        #expect(DependencyClient.blockingLimit(sharedThreads: 8) == 4)
+        #expect(DependencyClient.blockingLimit(sharedThreads: 1) == 1)
+        let outcomes = Mutex<[String]>([])
+        for id in 1...8 {
+            Thread.detachNewThread {
+                client.call(HTTPRequest(method: "GET", target: "/related/\(id)"), io: .blocking, breakerOn: true,
+                            sharedThreads: 8) { outcome in
+                    let text = switch outcome {
+                    case .answered: "answered"
+                    case .failed: "failed"
+                    case .rejected(let why): "rejected \(why)"
+                    }
+                    outcomes.withLock { $0.append(text) }
+                }
+            }
+        }
+        #expect(waitUntilBlocking(deadline: .seconds(30)) {
+            outcomes.withLock { $0.count } == 4 && client.threadsBlocked == 4 && service.heldRequests == 4
+        })
+        #expect(outcomes.withLock { $0 } == Array(repeating: "rejected bulkheadFull", count: 4))
+        try service.setFaults(DependencyFaults(mode: .ok))
+        #expect(waitUntilBlocking(deadline: .seconds(30)) { outcomes.withLock { $0.count } == 8 })
+        #expect(outcomes.withLock { $0.filter { $0 == "answered" }.count } == 4)
+        #expect(client.threadsBlocked == 0)
+        #expect(client.breaker.reading.rejectedBulkhead == 4)
     }
 }

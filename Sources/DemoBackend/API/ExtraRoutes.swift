@@ -42,12 +42,17 @@ struct ExtraRoutes: Sendable {
     let ioKnob: Knob?
     let breakerKnob: Knob?
     let jobsKnob: Knob?
+    let servingKnob: Knob?
+    /// Threads a blocking dependency call shares: the serving threads, or the offloaded workers.
+    private let servingThreads: Int
+    private let workerThreads: Int
     private let provider: ConnectionProvider
     private let flags: CommentFlags
 
     private static let async = DependencyIOKnob.choiceIndex("dependency_io", "async")
     private static let breakerOn = BreakerKnob.choiceIndex("breaker", "on")
     private static let queued = JobsKnob.choiceIndex("jobs", "queued")
+    private static let offloaded = ServingKnob.choiceIndex("serving", "offloaded")
 
     init(parts: BackendParts) {
         dependency = parts.dependency
@@ -55,6 +60,9 @@ struct ExtraRoutes: Sendable {
         ioKnob = parts.knobs["dependency_io"]
         breakerKnob = parts.knobs["breaker"]
         jobsKnob = parts.knobs["jobs"]
+        servingKnob = parts.knobs["serving"]
+        servingThreads = parts.configuration.serverThreads
+        workerThreads = parts.configuration.workerThreads
         provider = parts.provider
         flags = CommentFlags(provider: parts.provider)
     }
@@ -68,6 +76,7 @@ struct ExtraRoutes: Sendable {
         var context = context
         let io: DependencyClient.IO = ioKnob?.rawValue == Self.async ? .async : .blocking
         let breakerOn = breakerKnob?.rawValue == Self.breakerOn
+        let threads = servingKnob?.rawValue == Self.offloaded ? workerThreads : servingThreads
         do {
             switch match.route {
             case .relatedArticles:
@@ -75,7 +84,7 @@ struct ExtraRoutes: Sendable {
                 let article = try api.store.article(slug: match.parameter, viewerID: viewer, &context)
                 let call = HTTPRequest(method: "GET", target: "/related/\(article.id)")
                 let started = context
-                dependency.client.call(call, io: io, breakerOn: breakerOn) { outcome in
+                dependency.client.call(call, io: io, breakerOn: breakerOn, sharedThreads: threads) { outcome in
                     continueAfter(outcome, io: io, started, api: api, finish) { outcome, context in
                         try related(outcome, breakerOn: breakerOn, viewer: viewer, api: api, &context)
                     }
@@ -85,7 +94,7 @@ struct ExtraRoutes: Sendable {
                 let text = try api.commentText(request)
                 let call = HTTPRequest(method: "POST", target: "/spam-check", body: Array(text.utf8))
                 let started = context
-                dependency.client.call(call, io: io, breakerOn: breakerOn) { outcome in
+                dependency.client.call(call, io: io, breakerOn: breakerOn, sharedThreads: threads) { outcome in
                     continueAfter(outcome, io: io, started, api: api, finish) { outcome, context in
                         try comment(outcome, breakerOn: breakerOn, slug: match.parameter, text: text, viewer: viewer,
                                     api: api, &context)

@@ -30,7 +30,8 @@ struct CircuitBreakerConfiguration: Sendable, Equatable {
     /// (resilience4j `TimeLimiter` 1 s; Polly's timeout default is 30 s, longer than any user waits for a page).
     var callTimeoutNanoseconds: UInt64 = 1_000_000_000
     /// Bulkhead: at most this many calls in flight; more are rejected at once (no queueing). Default 25
-    /// (resilience4j `Bulkhead.maxConcurrentCalls`, with `maxWaitDuration` 0).
+    /// (resilience4j `Bulkhead.maxConcurrentCalls`, with `maxWaitDuration` 0). Blocking calls get a tighter limit per
+    /// call (`acquire(now:concurrencyLimit:)`): half the threads they block, see `DependencyClient`.
     var maxConcurrentCalls = 25
 
     init() {}
@@ -107,7 +108,8 @@ struct CircuitBreaker: Sendable {
     }
 
     /// Asks to make one call. Open moves to half-open here when the wait is over (so no timer is needed).
-    mutating func acquire(now: UInt64) -> (Decision, Transition?) {
+    /// `concurrencyLimit` lowers the bulkhead for this call (a blocking call may not take every thread it shares).
+    mutating func acquire(now: UInt64, concurrencyLimit: Int = .max) -> (Decision, Transition?) {
         var transition: Transition?
         if state == .open, now &- stateSince >= configuration.waitInOpenNanoseconds {
             transition = move(to: .halfOpen, now: now)
@@ -120,7 +122,7 @@ struct CircuitBreaker: Sendable {
             rejectedOpen += 1
             return (.reject(.open), transition)
         case .closed, .halfOpen:
-            guard inFlight < configuration.maxConcurrentCalls else {
+            guard inFlight < min(configuration.maxConcurrentCalls, concurrencyLimit) else {
                 rejectedBulkhead += 1
                 return (.reject(.bulkheadFull), transition)
             }

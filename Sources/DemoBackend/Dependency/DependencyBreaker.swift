@@ -34,9 +34,9 @@ final class DependencyBreaker: Sendable {
 
     var configuration: CircuitBreakerConfiguration { machine.withLock { $0.configuration } }
 
-    func acquire() -> CircuitBreaker.Decision {
+    func acquire(concurrencyLimit: Int = .max) -> CircuitBreaker.Decision {
         let now = clock()
-        let (decision, transition) = machine.withLock { $0.acquire(now: now) }
+        let (decision, transition) = machine.withLock { $0.acquire(now: now, concurrencyLimit: concurrencyLimit) }
         if let transition { onTransition(transition) }
         return decision
     }

@@ -184,9 +184,9 @@ final class JobQueue: Sendable {
 
 }
 
-/// Moves a worker's own store onto its thread. `@unchecked Sendable` is safe: the store is created for that one worker
-/// and used only by its thread afterwards.
-private struct UncheckedStore: @unchecked Sendable {
+/// Moves a worker's own store onto its thread (or a benchmark's store into its loop). `@unchecked Sendable` is safe:
+/// the store is created for that one worker (or benchmark) and used only by one thread at a time afterwards.
+struct UncheckedStore: @unchecked Sendable {
     let store: JobStore
     init(_ store: JobStore) { self.store = store }
 }

@@ -2,7 +2,7 @@ import Knobs
 import Metrics
 
 /// `jobs`: where the heavy report of `POST /api/reports` is computed (`ReportJobs`).
-/// - inline (naive): on the request, which answers 201 with the finished report after well over 100 ms of CPU;
+/// - inline (naive): on the request, which answers 201 with the finished report after about 0.45 s of CPU (release, 600 articles);
 /// - queued (optimized): a durable SQLite job table and worker threads at a lower OS priority; the request answers
 ///   202 + Location at once and `GET /api/reports/:id` tells queued/running/done/failed/dead.
 /// Read per request (one atomic load).

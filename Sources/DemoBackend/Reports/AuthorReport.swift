@@ -84,12 +84,15 @@ enum AuthorReport {
             months[String(format4(date.year)) + "-" + (date.month < 10 ? "0" : "") + String(date.month), default: 0] += 1
         }
 
-        // All pairs: the quadratic part, and the reason this endpoint costs what it does.
+        // All pairs: the quadratic part, and the reason this endpoint costs what it does. Each vocabulary becomes a
+        // sorted array of word numbers, so a pair's shared words are counted by one merge walk (no hashing, no set
+        // built per pair: with Set.intersection this step alone took seconds for 600 articles).
+        let sorted = numberedVocabularies(vocabularies)
         var similar: [(a: Int, b: Int, score: Double)] = []
-        for i in vocabularies.indices {
-            for j in vocabularies.indices where j > i {
-                let shared = vocabularies[i].intersection(vocabularies[j]).count
-                let union = vocabularies[i].count + vocabularies[j].count - shared
+        for i in sorted.indices {
+            for j in sorted.indices where j > i {
+                let shared = sharedCount(sorted[i], sorted[j])
+                let union = sorted[i].count + sorted[j].count - shared
                 guard union > 0 else { continue }
                 let score = Double(shared) / Double(union)
                 if similar.count < topCount || score > similar[similar.count - 1].score {
@@ -140,6 +143,41 @@ enum AuthorReport {
         json.endArray()
         json.endObject()
         return json.bytes
+    }
+
+    /// Each vocabulary as the sorted numbers of its words (numbered in order of first appearance).
+    static func numberedVocabularies(_ vocabularies: [Set<String>]) -> [[Int32]] {
+        var numbers: [String: Int32] = [:]
+        return vocabularies.map { vocabulary in
+            var row: [Int32] = []
+            row.reserveCapacity(vocabulary.count)
+            for word in vocabulary {
+                if let number = numbers[word] {
+                    row.append(number)
+                } else {
+                    let number = Int32(numbers.count)
+                    numbers[word] = number
+                    row.append(number)
+                }
+            }
+            row.sort()
+            return row
+        }
+    }
+
+    /// How many numbers two sorted, duplicate-free arrays have in common.
+    static func sharedCount(_ a: [Int32], _ b: [Int32]) -> Int {
+        var i = 0, j = 0, shared = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] {
+                shared += 1; i += 1; j += 1
+            } else if a[i] < b[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return shared
     }
 
     private static func writeRanked(_ json: inout JSONWriter, _ name: String, _ counts: [String: Int]) {
