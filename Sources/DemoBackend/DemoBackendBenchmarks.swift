@@ -99,7 +99,7 @@ public enum DemoBackendBenchmarks {
                 }
             }
         },
-    ]
+    ] + HitPathBenchmarks.all
 
     /// Removes what the benchmarks made on disk (the temporary database).
     public static func cleanUp() {
@@ -138,6 +138,7 @@ final class BenchmarkDatabase: Sendable {
 
     private static let made = Mutex<Result<BenchmarkDatabase, any Error>?>(nil)
     static let directory = NSTemporaryDirectory() + "dyno-bench-\(getpid())"
+    static let scale = 0.01
 
     /// Removes the database, if one was made.
     static func remove() { try? FileManager.default.removeItem(atPath: directory) }
@@ -155,7 +156,7 @@ final class BenchmarkDatabase: Sendable {
         try made.withLock { made in
             if let made { return try made.get() }
             let result = Result { () throws -> BenchmarkDatabase in
-                let file = try DataDirectory(path: directory).openOrSeed(scale: 0.01, hashPassword: PasswordHasher.hash,
+                let file = try DataDirectory(path: directory).openOrSeed(scale: scale, hashPassword: PasswordHasher.hash,
                                                                          progress: { _ in })
                 return BenchmarkDatabase(path: file.path, articles: max(1, file.counts.articles))
             }

@@ -41,6 +41,9 @@ public struct HTTPServerConfiguration: Sendable {
         _ = write(2, &text, text.count)
     }
 
+    /// The wall clock's current second (since 1970, UTC) for the `Date` header; each serving loop reads it once per
+    /// batch of events and re-formats the header only when it changes. Tests substitute a clock they step.
+    public var wallClockSeconds: @Sendable () -> Int = { Int(time(nil)) }
     public init() {}
 
     public init(host: String = "127.0.0.1", port: Int = 0, threads: Int? = nil) {

@@ -135,17 +135,27 @@ public struct HTTPRequest: Sendable {
 
     /// Query parameters in order, with `+` and percent escapes decoded. Empty when there is no query.
     public func queryItems() -> [(name: String, value: String)] {
-        guard let query, !query.isEmpty else { return [] }
         var items: [(name: String, value: String)] = []
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+        forEachQueryItem { items.append((name: $0, value: $1)) }
+        return items
+    }
+
+    /// Calls `body` with each query parameter in order (decoded as in `queryItems()`), without building an array.
+    public func forEachQueryItem(_ body: (_ name: String, _ value: String) -> Void) {
+        guard let query, !query.isEmpty else { return }
+        var rest = Substring(query)
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: "&") ?? rest.endIndex
+            let pair = rest[rest.startIndex..<end]
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
+            if pair.isEmpty { continue }
             if let eq = pair.firstIndex(of: "=") {
-                items.append((name: Self.percentDecode(pair[pair.startIndex..<eq], plusIsSpace: true),
-                              value: Self.percentDecode(pair[pair.index(after: eq)...], plusIsSpace: true)))
+                body(Self.percentDecode(pair[pair.startIndex..<eq], plusIsSpace: true),
+                     Self.percentDecode(pair[pair.index(after: eq)...], plusIsSpace: true))
             } else {
-                items.append((name: Self.percentDecode(pair, plusIsSpace: true), value: ""))
+                body(Self.percentDecode(pair, plusIsSpace: true), "")
             }
         }
-        return items
     }
 
     /// The decoded value of the first query parameter named `name`, or nil.

@@ -42,6 +42,9 @@ final class ServerEventLoop {
     private let gracePeriod: UInt64
     private let sweepInterval: UInt64
     private let errorSink: @Sendable (String) -> Void
+    private let wallClockSeconds: @Sendable () -> Int
+    /// The `Date` header line, refreshed once per loop iteration (re-formatted once per second).
+    private var dateLine: ServerDateLine
     /// `epoll_wait` failures in a row (other than EINTR); see `survivesWaitFailure`.
     private var waitFailures = 0
     private static let maxWaitFailures = 50
@@ -89,6 +92,8 @@ final class ServerEventLoop {
         bodyReadTimeout = Self.nanoseconds(configuration.bodyReadTimeout)
         gracePeriod = Self.nanoseconds(configuration.shutdownGracePeriod)
         errorSink = configuration.errorSink
+        wallClockSeconds = configuration.wallClockSeconds
+        dateLine = ServerDateLine(epochSeconds: configuration.wallClockSeconds())
         // Check timeouts a few times per shortest timeout, but not more than every 5 ms or less than 1 s.
         sweepInterval = min(max(min(idleTimeout, headerReadTimeout, bodyReadTimeout) / 4, 5_000_000), 1_000_000_000)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
@@ -124,6 +129,7 @@ final class ServerEventLoop {
                                             timeoutMilliseconds: waitMilliseconds)
             let started = ServerSys.nowNanoseconds()
             now = started
+            dateLine.refresh(epochSeconds: wallClockSeconds())
             if count < 0 && errno != EINTR {
                 if !survivesWaitFailure(errno) { break }
             } else {
@@ -458,7 +464,8 @@ final class ServerEventLoop {
         let start = connection.output.count
         ServerResponseEncoder.encode(completion.response, into: &connection.output, omitBody: address.isHead,
                                      close: close, keepAliveHeader: address.http10 && !close,
-                                     framing: stream == nil ? .contentLength : address.http10 ? .untilClose : .chunked)
+                                     framing: stream == nil ? .contentLength : address.http10 ? .untilClose : .chunked,
+                                     dateLine: dateLine.bytes)
         handle.counters.bump(handle.counters.requestsServed)
         if let stream, streams {
             // The response stays in flight (later ones wait) until its stream ends; see `deliverPiece`.

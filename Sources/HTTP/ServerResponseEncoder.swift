@@ -2,9 +2,9 @@
 
 /// Appends HTTP/1.1 responses to a byte buffer: status line, the handler's headers, our framing headers,
 /// then the body — one contiguous buffer so a batch of (pipelined) responses goes out in one `send`.
-enum ServerResponseEncoder {
+public enum ServerResponseEncoder {
     /// How the client finds the end of the body.
-    enum Framing {
+    public enum Framing {
         /// `Content-Length` of `body` (every whole response).
         case contentLength
         /// `Transfer-Encoding: chunked`: `body` is the first chunk, the stream's pieces follow (HTTP/1.1).
@@ -17,8 +17,9 @@ enum ServerResponseEncoder {
     ///   - omitBody: true for HEAD requests (Content-Length still describes the body).
     ///   - close: adds `Connection: close`.
     ///   - keepAliveHeader: adds `Connection: keep-alive` (HTTP/1.0 clients need it to keep the connection).
-    static func encode(_ response: HTTPResponse, into out: inout [UInt8], omitBody: Bool, close: Bool,
-                       keepAliveHeader: Bool, framing: Framing = .contentLength) {
+    ///   - dateLine: a whole `Date: …\r\n` line (`ServerDateLine`), sent unless the handler set its own `Date`.
+    public static func encode(_ response: HTTPResponse, into out: inout [UInt8], omitBody: Bool, close: Bool,
+                              keepAliveHeader: Bool, framing: Framing = .contentLength, dateLine: [UInt8] = []) {
         let status = (100...999).contains(response.status) ? response.status : 500
         // RFC 9110 §8.6: no Content-Length (and no body) on 1xx, 204 and 304.
         let bodyless = status < 200 || status == 204 || status == 304
@@ -26,7 +27,7 @@ enum ServerResponseEncoder {
         // Reserve only when it must grow, and then at least double: `reserveCapacity` allocates exactly
         // what it is asked for, so reserving a little more for each of many pipelined responses would copy
         // the whole buffer every time (quadratic).
-        let needed = out.count + 64 + body.count + response.headers.count * 32
+        let needed = out.count + 64 + dateLine.count + body.count + response.headers.count * 32
         if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }
 
         appendASCII("HTTP/1.1 ", to: &out)
@@ -37,7 +38,9 @@ enum ServerResponseEncoder {
         out.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
         out.append(13); out.append(10)
 
+        var handlerDate = false
         for field in response.headers {
+            if HTTPHeaders.equalsIgnoringCase(field.name, "date") { handlerDate = true }
             // Framing is ours: a handler's Content-Length, Transfer-Encoding or Connection would conflict.
             if HTTPHeaders.equalsIgnoringCase(field.name, "content-length")
                 || HTTPHeaders.equalsIgnoringCase(field.name, "transfer-encoding")
@@ -49,6 +52,7 @@ enum ServerResponseEncoder {
             out.append(contentsOf: field.value.utf8)
             out.append(13); out.append(10)
         }
+        if !handlerDate { out.append(contentsOf: dateLine) }
         if !bodyless {
             switch framing {
             case .contentLength:

@@ -77,13 +77,32 @@ final class ConduitAPI: Sendable {
         return response
     }
 
+    /// The answer to a request that needs neither the database nor encoding, or nil: `GET /debug/ping` and cache hits
+    /// (see `cachedResponse`). `ServingKnob.dispatch` gives these on the event loop, whatever the `serving` knob says.
+    func immediateResponse(_ request: HTTPRequest, receivedAt: UInt64) -> HTTPResponse? {
+        guard request.method == "GET" else { return nil }
+        let match = Router.match(method: request.method, path: request.path)
+        if match.route == .ping {
+            metrics[.ping].recordRequest(status: 200, nanoseconds: MonotonicClock.nanoseconds() &- receivedAt)
+            return Self.pong
+        }
+        return cachedResponse(match, request, receivedAt: receivedAt)
+    }
+
+    /// `GET /debug/ping`: five fixed bytes, so `wrk` against it measures the HTTP server itself (README "Performance").
+    static let pong = response(200, Array("pong\n".utf8), contentType: "text/plain; charset=utf-8")
+
     /// The response to an anonymous cacheable read (`GET` without a token of an article, its comments, a profile, the
     /// tags or an article list) straight from the cache's stored body, or nil when it is not such a read or not
     /// cached now (then `handle` serves it, and loads it into the cache). Cheap enough for the event loop: no
     /// database, no encoding, one shard lock. Recorded under its route like any response (stage "cache").
     func cachedResponse(_ request: HTTPRequest, receivedAt: UInt64) -> HTTPResponse? {
-        guard request.method == "GET", request.headers["Authorization"] == nil else { return nil }
-        let match = Router.match(method: request.method, path: request.path)
+        guard request.method == "GET" else { return nil }
+        return cachedResponse(Router.match(method: request.method, path: request.path), request, receivedAt: receivedAt)
+    }
+
+    private func cachedResponse(_ match: RouteMatch, _ request: HTTPRequest, receivedAt: UInt64) -> HTTPResponse? {
+        guard request.headers["Authorization"] == nil else { return nil }
         let key: ConduitCacheKey
         switch match.route {
         case .getArticle: key = .article(slug: match.parameter)
@@ -97,7 +116,7 @@ final class ConduitAPI: Sendable {
         }
         guard let body = store.cachedBody(for: key) else { return nil }
         var context = RequestContext(route: match.route, metrics: metrics[match.route], receivedAt: receivedAt)
-        var response = Self.response(200, body, contentType: "application/json; charset=utf-8")
+        var response = HTTPResponse(status: 200, headers: Self.jsonHeaders, body: body)
         if match.route == .listArticles { addLimitCap(&response) }
         finishPayload(&response, request, &context)
         let total = MonotonicClock.nanoseconds() &- receivedAt
@@ -170,6 +189,8 @@ final class ConduitAPI: Sendable {
             PrometheusExposition.writeRoutes(metrics, to: &out)
             extraMetrics(&out)
             return Self.response(200, out.bytes, contentType: PrometheusWriter.contentType)
+        case .ping:
+            return Self.pong
         case .getKnobs:
             return json(200, DebugKnobs.state(knobs), &context)
         case .putKnobs:
@@ -367,35 +388,38 @@ final class ConduitAPI: Sendable {
 
     /// The page and the filters (`tag`, `author`, `favorited`) of `GET /api/articles`.
     static func listQuery(_ request: HTTPRequest, cap: Int? = ArticleQuery.maxLimit) throws(APIError) -> ArticleQuery {
-        var query = try pageQuery(request, cap: cap)
-        for (name, value) in request.queryItems() {
+        try pageQuery(request, cap: cap, filters: true)
+    }
+
+    /// `limit` (default 20, ≥ 1, cut to `cap` when there is one) and `offset` (default 0, ≥ 0) from the query string,
+    /// and with `filters` the list filters `tag`, `author` and `favorited`. One pass over the query, no array of items
+    /// (a cache hit parses it on the event loop).
+    static func pageQuery(_ request: HTTPRequest, cap: Int? = ArticleQuery.maxLimit,
+                          filters: Bool = false) throws(APIError) -> ArticleQuery {
+        var query = ArticleQuery()
+        guard request.query != nil else { return query }
+        var failure: APIError?
+        request.forEachQueryItem { name, value in
             switch name {
-            case "tag": query.tag = value
-            case "author": query.author = value
-            case "favorited": query.favoritedBy = value
+            case "limit":
+                guard let n = Int(value), n >= 1 else {
+                    failure = failure ?? APIError.validation([(field: "limit", messages: ["must be an integer ≥ 1"])])
+                    return
+                }
+                query.limit = min(n, cap ?? n)
+            case "offset":
+                guard let n = Int(value), n >= 0 else {
+                    failure = failure ?? APIError.validation([(field: "offset", messages: ["must be an integer ≥ 0"])])
+                    return
+                }
+                query.offset = n
+            case "tag" where filters: query.tag = value
+            case "author" where filters: query.author = value
+            case "favorited" where filters: query.favoritedBy = value
             default: break
             }
         }
-        return query
-    }
-
-    /// `limit` (default 20, ≥ 1, cut to `cap` when there is one) and `offset` (default 0, ≥ 0) from the query string.
-    static func pageQuery(_ request: HTTPRequest, cap: Int? = ArticleQuery.maxLimit) throws(APIError) -> ArticleQuery {
-        var query = ArticleQuery()
-        guard request.query != nil else { return query }
-        for (name, value) in request.queryItems() {
-            if name == "limit" {
-                guard let n = Int(value), n >= 1 else {
-                    throw APIError.validation([(field: "limit", messages: ["must be an integer ≥ 1"])])
-                }
-                query.limit = min(n, cap ?? n)
-            } else if name == "offset" {
-                guard let n = Int(value), n >= 0 else {
-                    throw APIError.validation([(field: "offset", messages: ["must be an integer ≥ 0"])])
-                }
-                query.offset = n
-            }
-        }
+        if let failure { throw failure }
         return query
     }
 
@@ -498,7 +522,7 @@ final class ConduitAPI: Sendable {
         let started = MonotonicClock.nanoseconds()
         let bytes = body()
         context.encodeNanoseconds &+= MonotonicClock.nanoseconds() &- started
-        return Self.response(status, bytes, contentType: "application/json; charset=utf-8")
+        return HTTPResponse(status: status, headers: Self.jsonHeaders, body: bytes)
     }
 
     /// A Conduit body, encoded the way the `encoding` knob says (one relaxed atomic load).
@@ -510,6 +534,9 @@ final class ConduitAPI: Sendable {
     var payloadEncoding: PayloadEncoding {
         encodingKnob.flatMap { PayloadEncoding(rawValue: $0.rawValue) } ?? .direct
     }
+
+    /// Built once and shared (copy-on-write): a response's headers cost no allocation.
+    static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json; charset=utf-8"]
 
     static func response(_ status: Int, _ body: [UInt8], contentType: String) -> HTTPResponse {
         var headers = HTTPHeaders()

@@ -12,6 +12,8 @@ enum Route: Int, CaseIterable, Sendable {
     /// `GET /api/export?tag=T` or `?author=A`: every article of a tag or author, with bodies (the `paging` knob).
     case export
     case metrics, getKnobs, putKnobs
+    /// `GET /debug/ping`: a fixed 5-byte body answered on the event loop; the HTTP server's own ceiling.
+    case ping
     /// No route matched (404/405): one label for all of them.
     case unmatched
     /// Not a request: background work of the backend (index builds/drops of the `indexes` knob), so that
@@ -21,7 +23,7 @@ enum Route: Int, CaseIterable, Sendable {
     var method: String {
         switch self {
         case .currentUser, .profile, .feed, .listArticles, .getArticle, .listComments, .tags, .metrics, .getKnobs,
-             .relatedArticles, .getReport, .export: "GET"
+             .relatedArticles, .getReport, .export, .ping: "GET"
         case .login, .register, .follow, .createArticle, .addComment, .favorite, .createReport: "POST"
         case .updateUser, .updateArticle, .putKnobs: "PUT"
         case .unfollow, .deleteArticle, .deleteComment, .unfavorite: "DELETE"
@@ -49,6 +51,7 @@ enum Route: Int, CaseIterable, Sendable {
         case .export: "/api/export"
         case .metrics: "/metrics"
         case .getKnobs, .putKnobs: "/debug/knobs"
+        case .ping: "/debug/ping"
         case .unmatched: "unmatched"
         case .background: "background"
         }
@@ -72,10 +75,9 @@ enum Router {
     static func match(method: String, path: String) -> RouteMatch {
         // Tolerate one trailing slash ("/api/tags/").
         var trimmed = Substring(path)
-        if trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
-        let s = trimmed.split(separator: "/", omittingEmptySubsequences: false)
-        // s[0] is "" (the path starts with "/").
-        guard s.count >= 2, s[0].isEmpty else { return RouteMatch(route: .unmatched) }
+        if trimmed.utf8.count > 1, trimmed.utf8.last == UInt8(ascii: "/") { trimmed = trimmed.dropLast() }
+        // s[0] is "" (the path starts with "/"); a path longer than any route matches none.
+        guard let s = PathSegments(trimmed), s.count >= 2, s[0].isEmpty else { return RouteMatch(route: .unmatched) }
 
         func pick(_ candidates: [Route], _ p1: Substring = "", _ p2: Substring = "") -> RouteMatch {
             if let r = candidates.first(where: { $0.method == method }) {
@@ -87,13 +89,10 @@ enum Router {
 
         if s[1] == "metrics", s.count == 2 { return pick([.metrics]) }
         if s[1] == "debug", s.count == 3, s[2] == "knobs" { return pick([.getKnobs, .putKnobs]) }
+        if s[1] == "debug", s.count == 3, s[2] == "ping" { return pick([.ping]) }
         guard s[1] == "api", s.count >= 3 else { return RouteMatch(route: .unmatched) }
-        let rest = s[2...]
-        let n = rest.count
-        let a = rest[rest.startIndex]
-        let b = n > 1 ? rest[rest.startIndex + 1] : ""
-        let c = n > 2 ? rest[rest.startIndex + 2] : ""
-        let d = n > 3 ? rest[rest.startIndex + 3] : ""
+        let n = s.count - 2
+        let (a, b, c, d) = (s[2], s[3], s[4], s[5])
         switch a {
         case "users":
             if n == 1 { return pick([.register]) }
@@ -123,5 +122,48 @@ enum Router {
             break
         }
         return RouteMatch(route: .unmatched)
+    }
+}
+
+/// The `/`-separated segments of a path, at most `capacity` of them, without allocating (`split` builds an array
+/// per request, and routing runs on every request, cache hits on the event loop included).
+struct PathSegments {
+    /// The longest route, `/api/articles/:slug/comments/:id`, has 6 (the first is the empty one before the `/`).
+    static let capacity = 6
+    private var segments: (Substring, Substring, Substring, Substring, Substring, Substring) = ("", "", "", "", "", "")
+    private(set) var count = 0
+
+    /// nil when `path` has more than `capacity` segments.
+    init?(_ path: Substring) {
+        var start = path.startIndex
+        while true {
+            let end = path[start...].firstIndex(of: "/") ?? path.endIndex
+            guard count < Self.capacity else { return nil }
+            let segment = path[start..<end]
+            switch count {
+            case 0: segments.0 = segment
+            case 1: segments.1 = segment
+            case 2: segments.2 = segment
+            case 3: segments.3 = segment
+            case 4: segments.4 = segment
+            default: segments.5 = segment
+            }
+            count += 1
+            if end == path.endIndex { return }
+            start = path.index(after: end)
+        }
+    }
+
+    /// The segment at `index`, or "" beyond the last.
+    subscript(index: Int) -> Substring {
+        guard index < count else { return "" }
+        switch index {
+        case 0: return segments.0
+        case 1: return segments.1
+        case 2: return segments.2
+        case 3: return segments.3
+        case 4: return segments.4
+        default: return segments.5
+        }
     }
 }

@@ -35,9 +35,9 @@ final class ServingKnob: KnobUnit {
     /// Runs `api.handle` for `request` where the knob says, and responds.
     func dispatch(_ request: HTTPRequest, _ responder: HTTPResponder, api: ConduitAPI) {
         let received = MonotonicClock.nanoseconds()
-        // A cache hit is answered right here on the event loop whatever the model: stored bytes, no database, no
-        // encoding, so handing it to a worker and back would only add two thread hand-offs.
-        if let hit = api.cachedResponse(request, receivedAt: received) {
+        // A cache hit (or a ping) is answered right here on the event loop whatever the model: stored bytes, no
+        // database, no encoding, so handing it to a worker and back would only add two thread hand-offs.
+        if let hit = api.immediateResponse(request, receivedAt: received) {
             responder.respond(hit)
             return
         }
