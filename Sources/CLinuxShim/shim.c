@@ -59,3 +59,9 @@ void dyno_heap_statistics(uint64_t *in_use_bytes, uint64_t *free_bytes) {
     *in_use_bytes = (uint64_t)info.uordblks + (uint64_t)info.hblkhd;
     *free_bytes = (uint64_t)info.fordblks;
 }
+
+int dyno_heap_trim(void) { return malloc_trim(0); }
+
+int dyno_heap_tune(int max_arenas, int mmap_threshold_bytes) {
+    return mallopt(M_ARENA_MAX, max_arenas) && mallopt(M_MMAP_THRESHOLD, mmap_threshold_bytes);
+}

@@ -58,6 +58,7 @@ public final class DemoBackend: Sendable {
     /// - Parameter knobs: a registry to reuse (a restarted backend keeps its knobs); default a new one.
     public static func assemble(_ configuration: DemoBackendConfiguration, knobs existing: KnobRegistry? = nil,
                                 progress: @escaping @Sendable (String) -> Void) throws -> (knobs: KnobRegistry, backend: DemoBackend) {
+        ProcessMemory.tuneAllocator()   // before any serving thread allocates: see the README's memory budget
         let knobs = existing ?? makeKnobRegistry()
         if let preset = configuration.preset { knobs.apply(preset: preset, source: configuration.knobSource) }
         try knobs.set(configuration.knobs, source: configuration.knobSource)

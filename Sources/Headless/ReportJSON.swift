@@ -84,7 +84,9 @@ public enum ReportJSON {
               p50: ms(s.latency.p50), p90: ms(s.latency.p90), p95: ms(s.latency.p95), p99: ms(s.latency.p99),
               max: ms(s.latency.max), serviceP99: ms(s.service.p99),
               cacheHitRate: s.backend?.cacheHitRate, poolInUse: s.backend?.poolInUse, rssBytes: s.backend?.rssBytes,
-              dbQueriesPerRequest: s.backend?.queriesPerRequest, unexpectedErrors: s.unexpectedErrors)
+              dbQueriesPerRequest: s.backend?.queriesPerRequest, unexpectedErrors: s.unexpectedErrors,
+              rssAnonBytes: s.backend?.rssAnonBytes, rssFileBytes: s.backend?.rssFileBytes,
+              heapInUseBytes: s.backend?.heapInUseBytes)
     }
 }
 
@@ -96,9 +98,28 @@ enum BackendJSON {
                 "p999": l.p999, "max": l.max, "unit": l.unit]
     }
 
+    /// `backend.memory`: the process's memory at the end by kind, the leak detector's reading over anonymous RSS
+    /// (`anon`, whose `verdict` is THE leak verdict) and over the heap, the rule's numbers, and the memo.
+    static func memory(_ m: MemoryProbe) -> [String: Any] {
+        func trend(_ a: LeakAssessment) -> [String: Any] {
+            ["verdict": a.verdict.rawValue, "slopeBytesPerSecond": a.slopeBytesPerSecond, "fit": a.fit,
+             "samples": a.samples, "spanSeconds": a.spanSeconds]
+        }
+        let r = m.rule
+        return ["mode": m.mode.rawValue, "rssAnonBytes": m.rssAnonBytes, "rssFileBytes": m.rssFileBytes,
+                "heapInUseBytes": m.heapInUseBytes, "heapFreeBytes": m.heapFreeBytes,
+                "verdict": m.anon.verdict.rawValue, "anon": trend(m.anon), "heap": trend(m.heap),
+                "rule": ["warmUpSeconds": r.warmUpSeconds, "windowSamples": r.windowSamples, "minimumSamples": r.minimumSamples,
+                         "minimumSpanSeconds": r.minimumSpanSeconds,
+                         "growthThresholdBytesPerSecond": r.growthThresholdBytesPerSecond, "minimumFit": r.minimumFit] as [String: Any],
+                "memo": ["entries": m.memoEntries, "bytes": m.memoBytes, "hits": m.memoHits, "misses": m.memoMisses,
+                         "evictions": m.memoEvictions] as [String: Any]]
+    }
+
     static func document(_ b: BackendSnapshot) -> [String: Any] {
         var d: [String: Any] = [:]
         if let rss = b.rssBytes { d["rssBytes"] = rss }
+        if let m = b.memory, m.rssAnonBytes > 0 { d["memory"] = memory(m) }
         if let c = b.cache {
             d["cache"] = ["enabled": c.enabled, "hits": c.hits, "misses": c.misses, "hitRate": c.hitRate, "evictions": c.evictions,
                           "entries": c.entries, "bytes": c.bytes, "dbQueriesSaved": c.dbQueriesSaved] as [String: Any]

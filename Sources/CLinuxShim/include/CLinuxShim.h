@@ -42,3 +42,9 @@ extern const uint32_t DYNO_EPOLLIN, DYNO_EPOLLOUT, DYNO_EPOLLERR, DYNO_EPOLLHUP,
 /// (`uordblks` + `hblkhd`), and free bytes malloc keeps in its arenas (`fordblks`). Memory probes read these so
 /// that page cache and mapped files are never mistaken for a leak.
 void dyno_heap_statistics(uint64_t *in_use_bytes, uint64_t *free_bytes);
+/// Gives the heap's free pages back to the OS (`malloc_trim(0)`); 1 when some were released. glibc keeps freed
+/// memory in its arenas otherwise, so a big temporary allocation stays in RssAnon after it is freed.
+int dyno_heap_trim(void);
+/// Caps glibc's malloc arenas (`mallopt(M_ARENA_MAX)`) and fixes the size from which an allocation gets its own
+/// mapping (`M_MMAP_THRESHOLD`, which also turns glibc's dynamic threshold off); 1 on success.
+int dyno_heap_tune(int max_arenas, int mmap_threshold_bytes);

@@ -151,6 +151,10 @@ public struct Report: Codable, Sendable, Equatable {
         public var rssBytes: UInt64?
         public var dbQueriesPerRequest: Double?
         public var unexpectedErrors: UInt64? = nil
+        /// Anonymous and file-backed RSS and heap in use at the second's end (embedded demo backend only).
+        public var rssAnonBytes: UInt64? = nil
+        public var rssFileBytes: UInt64? = nil
+        public var heapInUseBytes: UInt64? = nil
     }
 
     public struct Threshold: Codable, Sendable, Equatable {
