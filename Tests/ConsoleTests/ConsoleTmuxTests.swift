@@ -161,7 +161,9 @@ struct ConsoleTmuxTests {
         defer { try? FileManager.default.removeItem(at: dataDirectory) }
         let pane = try Pane(tmux: Self.tmux!, width: 160, height: 48, directory: Self.packageRoot.path)
         _ = pane.wait(deadline: .seconds(10)) { $0.contains("SHELL$") }
-        try pane.type("'\(Self.binary!)' --fps 10 --no-color --scale 0.02 --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
+        // --timeout 60s: under the whole suite's load a session's setup request can take over the default 5 s,
+        // and this test is about the console's behaviour, not the backend's latency.
+        try pane.type("'\(Self.binary!)' --fps 10 --no-color --scale 0.02 --timeout 60s --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
         try pane.press("Enter")
 
         // The panels appear (seeding the demo database comes first).
@@ -204,7 +206,7 @@ struct ConsoleTmuxTests {
         #expect(prompt, "no shell prompt after exit")
 
         // Ctrl-C (SIGINT through the terminal) also restores it; the exit status says it was interrupted.
-        try pane.type("clear; '\(Self.binary!)' --fps 10 --no-color --scale 0.02 --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
+        try pane.type("clear; '\(Self.binary!)' --fps 10 --no-color --scale 0.02 --timeout 60s --data '\(dataDirectory.path)'; echo DYNO_EXIT=$?")
         try pane.press("Enter")
         let (again, againScreen) = pane.wait { screen in titles.allSatisfy { screen.contains($0) } }
         #expect(again, "panel titles never appeared the second time:\n\(againScreen)")
