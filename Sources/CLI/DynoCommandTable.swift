@@ -321,7 +321,7 @@ public enum DynoCommandTable {
         footer: "")
 
     public static let verify = CommandSpec(
-        name: "verify", synopsis: "dyno verify [--quick] [--report-dir DIR] [--data DIR]",
+        name: "verify", synopsis: "dyno verify [--quick] [--check NAME]... [--report-dir DIR] [--data DIR]",
         summary: "the seed's acceptance criteria as checks against the embedded demo; exit 1 if one fails",
         description: """
         Runs each acceptance check against the embedded demo backend: both settings of a check get the same offered
@@ -336,6 +336,9 @@ public enum DynoCommandTable {
             .toggle(["--quick"], help: "the CI run: small database, short trials, no ablation") { $0.verify.quick = true },
             .toggle(["--ablation"], help: "run the ablation (default: full run yes, --quick no)") { $0.verify.ablation = true },
             .toggle(["--no-ablation"], help: "leave the ablation out") { $0.verify.ablation = false },
+            .text("--check", "NAME", help: "run only this check (repeatable; a name or a word of it: memory, payloads, …)",
+                  check: { VerifyChecks.matching($0).isEmpty ? "a check name: " + VerifyChecks.all.map(\.name).joined(separator: ", ") : nil },
+                  set: { a, v in a.verify.checks.append(v) }),
             .text("--data", "DIR", help: "the embedded backend's data directory", defaultText: ".dyno-verify/scale-X",
                   set: { a, v in a.overrides.dataDirectory = v }),
             .number("--scale", "X", min: 0.0001, help: "data size (1.0 = 100,000 articles)",
@@ -346,6 +349,7 @@ public enum DynoCommandTable {
         Examples:
           swift run -c release dyno verify --quick --report-dir verify   # CI: cat verify/summary.md
           swift run -c release dyno verify                               # the full run with the ablation
+          swift run -c release dyno verify --quick --check memory        # one check
         """)
 
     public static let soak = CommandSpec(

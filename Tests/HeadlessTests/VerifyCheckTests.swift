@@ -122,6 +122,56 @@ import Testing
         #expect(check.judge(["optimized": Self.measurement(["a": Self.route(ms: 2)], poolTimeouts: 1), "naive": ok], plan: plan).outcome == .failed)
     }
 
+    @Test func payloadsNeedHalfTheBytesOfListsAndExportsAndLessEncodeTime() {
+        func payloads(listBytes: UInt64, exportBytes: UInt64, encodeMs: Double) -> VerifyMeasurement {
+            var m = VerifyMeasurement()
+            m.routes["list 100"] = .init(completed: 10, bytes: 10 * listBytes)
+            m.routes["list 500"] = .init(completed: 10, bytes: 10 * listBytes)
+            m.routes["export by tag"] = .init(completed: 2, bytes: 2 * exportBytes)
+            m.routes["article"] = .init(completed: 100, bytes: 100 * 900_000)  // not a large list: never counted
+            m.backend["GET /api/articles"] = .init(requests: 20, encodeNanoseconds: UInt64(encodeMs * 20e6))
+            return m
+        }
+        let check = PayloadsCheck()
+        let naive = payloads(listBytes: 200_000, exportBytes: 1_000_000, encodeMs: 4)
+        #expect(check.judge(["naive": naive, "optimized": payloads(listBytes: 50_000, exportBytes: 240_000, encodeMs: 1)], plan: plan).outcome == .passed)
+        // Export barely smaller: fails even though the lists shrank.
+        #expect(check.judge(["naive": naive, "optimized": payloads(listBytes: 50_000, exportBytes: 600_000, encodeMs: 1)], plan: plan).outcome == .failed)
+        // Encode time not reduced: fails.
+        #expect(check.judge(["naive": naive, "optimized": payloads(listBytes: 50_000, exportBytes: 240_000, encodeMs: 4)], plan: plan).outcome == .failed)
+        // No exports answered: a figure is missing, never a pass.
+        var noExport = payloads(listBytes: 50_000, exportBytes: 240_000, encodeMs: 1)
+        noExport.routes["export by tag"] = nil
+        #expect(check.judge(["naive": naive, "optimized": noExport], plan: plan).outcome == .failed)
+    }
+
+    @Test func memoryNeedsFlatBoundedAndGrowingUnbounded() {
+        let seconds = Int(plan.leakMeasureSeconds)
+        func series(_ mb: (Double) -> Double) -> VerifyMeasurement {
+            var m = VerifyMeasurement()
+            m.memorySamples = (0...seconds).map { MemorySample(t: Double($0), rssAnonBytes: UInt64(mb(Double($0)) * 1_048_576), heapInUseBytes: 0) }
+            return m
+        }
+        let check = MemoryCheck()
+        let flat = series { t in 100 + 0.3 * sin(t) }
+        let leaking = series { t in 100 + t }  // 1 MB/s: 64× the detector's threshold
+        #expect(check.judge(["optimized": flat, "naive": leaking], plan: plan).outcome == .passed)
+        // The detector missing the leak fails the check, as does a bounded side that grows.
+        #expect(check.judge(["optimized": flat, "naive": flat], plan: plan).outcome == .failed)
+        #expect(check.judge(["optimized": leaking, "naive": leaking], plan: plan).outcome == .failed)
+        // Too few samples for a verdict: failed, not passed.
+        var short = leaking
+        short.memorySamples = Array(short.memorySamples.prefix(3))
+        #expect(check.judge(["optimized": flat, "naive": short], plan: plan).outcome == .failed)
+    }
+
+    @Test func checkNamesMatchWholeNamesOrWords() {
+        #expect(VerifyChecks.matching("memory").map(\.name) == ["memory"])
+        #expect(VerifyChecks.matching("response").map(\.name) == ["response time under load"])
+        #expect(VerifyChecks.matching("external calls").map(\.name) == ["external calls"])
+        #expect(VerifyChecks.matching("nonsense").isEmpty)
+    }
+
     @Test func capacityNeedsTwiceTheNaiveRate() {
         func search(_ passing: [Double], _ failing: [Double]) -> VerifyMeasurement {
             var m = VerifyMeasurement()

@@ -4,22 +4,22 @@ import Glibc
 /// This process's memory, split the way a leak hunt needs it: anonymous pages (heap, stacks: what a leak grows)
 /// apart from file-backed ones (SQLite's mapped database and shared libraries: they come and go with the page
 /// cache), plus glibc's own count of heap bytes in use.
-struct ProcessMemory: Sendable, Equatable {
+public struct ProcessMemory: Sendable, Equatable {
     /// `RssAnon` of /proc/self/status.
-    var rssAnonBytes: UInt64 = 0
+    public internal(set) var rssAnonBytes: UInt64 = 0
     /// `RssFile` of /proc/self/status.
-    var rssFileBytes: UInt64 = 0
+    public internal(set) var rssFileBytes: UInt64 = 0
     /// `RssShmem` of /proc/self/status.
-    var rssShmemBytes: UInt64 = 0
+    public internal(set) var rssShmemBytes: UInt64 = 0
     /// malloc'd and not yet freed (`mallinfo2`: uordblks + hblkhd).
-    var heapInUseBytes: UInt64 = 0
+    public internal(set) var heapInUseBytes: UInt64 = 0
     /// Free bytes malloc keeps in its arenas (`mallinfo2`: fordblks): part of RssAnon, not in use.
-    var heapFreeBytes: UInt64 = 0
+    public internal(set) var heapFreeBytes: UInt64 = 0
 
-    var rssBytes: UInt64 { rssAnonBytes + rssFileBytes + rssShmemBytes }
+    public var rssBytes: UInt64 { rssAnonBytes + rssFileBytes + rssShmemBytes }
 
     /// Reads /proc/self/status and mallinfo2; nil where /proc is not there.
-    static func read() -> ProcessMemory? {
+    public static func read() -> ProcessMemory? {
         let fd = open("/proc/self/status", O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -43,14 +43,23 @@ public enum SoakCommand {
         clock.sleep(until: clock.now() + UInt64(profile.warmupSeconds * 1e9))
         session.resetStatistics(source: "soak")
         let start = clock.now()
+        let end = start + UInt64(o.durationSeconds * 1e9)
         var samples = [ProcessSample.current(at: 0)]
+        // The leak detector's series: memory every few seconds between the checks (at most 3,600 samples a run).
+        let memoryEvery = UInt64(SoakJudge.memoryIntervalSeconds(durationSeconds: o.durationSeconds) * 1e9)
+        var memory = MemorySample.read(at: 0).map { [$0] } ?? []
         var windows: [SoakWindow] = []
-        var next = start
+        var nextCheck = start + UInt64(o.checkEverySeconds * 1e9), nextMemory = start + memoryEvery
         while true {
-            next += UInt64(o.checkEverySeconds * 1e9)
-            let end = start + UInt64(o.durationSeconds * 1e9)
-            clock.sleep(until: min(next, end))
-            let t = Double(clock.now() - start) / 1e9
+            clock.sleep(until: min(nextCheck, nextMemory, end))
+            let now = clock.now()
+            let t = Double(now - start) / 1e9
+            if now >= nextMemory || now >= end {
+                if let m = MemorySample.read(at: t) { memory.append(m) }
+                while nextMemory <= now { nextMemory += memoryEvery }
+            }
+            guard now >= nextCheck || now >= end else { continue }
+            nextCheck += UInt64(o.checkEverySeconds * 1e9)
             if let s = session.latestSnapshot {
                 let total = s.load.total
                 windows.append(SoakWindow(t: t, completed: total.completed, errorRate: total.unexpectedErrorRate,
@@ -59,14 +68,15 @@ public enum SoakCommand {
             session.resetStatistics(source: "soak")
             samples.append(.current(at: t))
             if let w = windows.last, let p = samples.last {
+                let leak = o.judge.leak(memory)
                 say(String(format: "  %6.0f s: ", t) + "\(w.completed) responses, p99 " + formatLatency(nanoseconds: w.p99Nanoseconds)
                     + String(format: ", errors %.2f%%, anon RSS %.1f MB", w.errorRate * 100, Double(p.rssAnonBytes) / 1_048_576)
-                    + ", fds \(p.fileDescriptors), threads \(p.threads)")
+                    + ", fds \(p.fileDescriptors), threads \(p.threads), leak verdict \(leak.verdict.rawValue)")
             }
-            if clock.now() >= end { break }
+            if now >= end { break }
         }
         session.requestStop()
-        let outcomes = o.judge.judge(samples: samples, windows: windows)
+        let outcomes = o.judge.judge(samples: samples, memory: memory, windows: windows)
         print(SummaryTable.table(header: ["check", "measured", "required", "verdict"],
                                  rows: outcomes.map { [$0.name, $0.measured, $0.required, $0.passed ? "pass" : "FAIL"] },
                                  leftAligned: Set(0...3)), terminator: "")
@@ -74,7 +84,7 @@ public enum SoakCommand {
         print(passed ? "soak: every check held\n" : "soak: a check FAILED\n", terminator: "")
         let directory = o.run.reportDirectory ?? Commands.defaultReportDirectory("soak-" + profile.name)
         do {
-            try SoakReport.write(outcomes: outcomes, samples: samples, windows: windows, judge: o.judge, profile: profile.name,
+            try SoakReport.write(outcomes: outcomes, samples: samples, memory: memory, windows: windows, judge: o.judge, profile: profile.name,
                                  target: session.targetDescription, to: directory)
             print("report: \((directory as NSString).appendingPathComponent("report.json")) (and summary.md, junit.xml, soak.svg, report.html)")
         } catch {
@@ -96,19 +106,23 @@ enum SoakReport {
         var passed: Bool
         var leakVerdict: String
         var memorySlopeBytesPerSecond: Double?
+        var memoryFit: Double?
         var checks: [[String: String]]
         var samples: [ProcessSample]
+        /// The leak detector's series (anonymous RSS and heap in use, every few seconds).
+        var memory: [MemorySample]
         var windows: [SoakWindow]
     }
 
-    static func write(outcomes: [SoakJudge.Outcome], samples: [ProcessSample], windows: [SoakWindow], judge: SoakJudge,
-                      profile: String, target: String, to directory: String) throws {
-        let (slope, verdict) = judge.leak(samples)
-        let json = JSON(profile: profile, target: target, passed: outcomes.allSatisfy(\.passed), leakVerdict: verdict.rawValue,
-                        memorySlopeBytesPerSecond: slope,
+    static func write(outcomes: [SoakJudge.Outcome], samples: [ProcessSample], memory: [MemorySample], windows: [SoakWindow],
+                      judge: SoakJudge, profile: String, target: String, to directory: String) throws {
+        let leak = judge.leak(memory)
+        let json = JSON(profile: profile, target: target, passed: outcomes.allSatisfy(\.passed), leakVerdict: leak.verdict.rawValue,
+                        memorySlopeBytesPerSecond: leak.samples >= 2 ? leak.slopeBytesPerSecond : nil,
+                        memoryFit: leak.samples >= 2 ? leak.fit : nil,
                         checks: outcomes.map { ["name": $0.name, "measured": $0.measured, "required": $0.required,
                                                 "outcome": $0.passed ? "passed" : "failed"] },
-                        samples: samples, windows: windows)
+                        samples: samples, memory: memory, windows: windows)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var d = ReportDocument(command: "dyno soak", title: "\(profile) against \(target)")
@@ -120,10 +134,10 @@ enum SoakReport {
             rows: samples.map { [String(format: "%.0f", $0.t), String(format: "%.1f", Double($0.rssBytes) / 1_048_576),
                                  String(format: "%.1f", Double($0.rssAnonBytes) / 1_048_576), "\($0.fileDescriptors)", "\($0.threads)"] })]))
         var chart = SVGChart(title: "Soak: anonymous RSS and p99 per check",
-                             x: .covering(samples.map(\.t), label: "seconds"),
-                             y: .covering(samples.map { Double($0.rssAnonBytes) / 1_048_576 } + windows.map { Double($0.p99Nanoseconds) / 1e6 },
+                             x: .covering(memory.map(\.t) + samples.map(\.t), label: "seconds"),
+                             y: .covering(memory.map { Double($0.rssAnonBytes) / 1_048_576 } + windows.map { Double($0.p99Nanoseconds) / 1e6 },
                                           label: "MB / ms"))
-        chart.line("anon RSS (MB)", color: SVGChart.palette.a, points: samples.map { ($0.t, Double($0.rssAnonBytes) / 1_048_576) })
+        chart.line("anon RSS (MB)", color: SVGChart.palette.a, points: memory.map { ($0.t, Double($0.rssAnonBytes) / 1_048_576) })
         chart.line("p99 (ms)", color: SVGChart.palette.b, points: windows.map { ($0.t, Double($0.p99Nanoseconds) / 1e6) })
         d.charts = [.init(fileName: "soak.svg", title: "anonymous RSS and p99 over the soak", svg: chart.render())]
         try ReportDirectory.write(d, json: encoder.encode(json), to: directory)

@@ -1,4 +1,6 @@
+import DemoBackend
 import Foundation
+import Metrics
 
 /// What `dyno soak` samples of the process every check period (embedded runs: the backend and the load generator
 /// share the process, so the generator's own memory is in these figures too).
@@ -19,21 +21,11 @@ public struct ProcessSample: Sendable, Equatable, Codable {
 
     /// This process now, from /proc/self (Linux); zeros where unreadable.
     public static func current(at t: Double) -> ProcessSample {
-        var rss: UInt64 = 0, anon: UInt64 = 0, threads = 0
-        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
-            for line in status.split(separator: "\n") {
-                let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard parts.count >= 2, let v = UInt64(parts[1]) else { continue }
-                switch parts[0] {
-                case "VmRSS:": rss = v * 1024
-                case "RssAnon:": anon = v * 1024
-                case "Threads:": threads = Int(v)
-                default: break
-                }
-            }
-        }
+        let memory = ProcessMemory.read()
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
-        return ProcessSample(t: t, rssBytes: rss, rssAnonBytes: anon, fileDescriptors: fds, threads: threads)
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+        return ProcessSample(t: t, rssBytes: memory?.rssBytes ?? 0, rssAnonBytes: memory?.rssAnonBytes ?? 0,
+                             fileDescriptors: fds, threads: threads)
     }
 }
 
@@ -51,9 +43,9 @@ public struct SoakWindow: Sendable, Equatable, Codable {
 
 /// Judges a soak from its samples and windows. Pure: unit-tested on fixed series.
 ///
-/// - Leak verdict: the least-squares slope of anonymous RSS over the run. `growing` when the growth it predicts over
-///   the run exceeds both `memoryGrowthFloorBytes` and `memoryGrowthFraction` of the first sample (allocator and
-///   cache warm-up grow a few MB and stop); `flat` otherwise; `unknown` with fewer than 3 samples.
+/// - Leak verdict: the backend's own `LeakDetector` (threshold 16 KiB/s ≈ 1 MiB a minute, fit R² ≥ 0.5) over
+///   anonymous RSS sampled every `memoryIntervalSeconds`, the whole run in its window; the first
+///   `leakWarmUpFraction` of the run (at most 2 minutes: allocator and caches fill, then stop) is its warm-up.
 /// - Descriptors and threads: growing by more than a small slack over the run is a leak too.
 /// - Error rate: every window at most `maxErrorRate`.
 /// - p99 drift: the last window's p99 at most `maxP99Drift` × the first window's (a backend that slows down as it
@@ -61,13 +53,16 @@ public struct SoakWindow: Sendable, Equatable, Codable {
 public struct SoakJudge: Sendable, Equatable {
     public var maxErrorRate = 0.01
     public var maxP99Drift = 2.0
-    public var memoryGrowthFloorBytes: Double = 32 * 1024 * 1024
-    public var memoryGrowthFraction = 0.2
+    public var leakWarmUpFraction = 0.2
+    public var leakWarmUpLimitSeconds = 120.0
     public var fileDescriptorSlack = 16.0
     public var threadSlack = 8.0
     public init() {}
 
-    public enum LeakVerdict: String, Sendable, Codable { case flat, growing, unknown }
+    /// At most this many memory samples a run (a week's soak samples every 3 minutes; 10 minutes, every second).
+    public static let maxMemorySamples = 3600.0
+    /// Seconds between memory samples for a soak of `durationSeconds`.
+    public static func memoryIntervalSeconds(durationSeconds: Double) -> Double { max(1, (durationSeconds / maxMemorySamples).rounded(.up)) }
 
     public struct Outcome: Sendable, Equatable {
         public var name: String
@@ -86,25 +81,33 @@ public struct SoakJudge: Sendable, Equatable {
         return sxx > 0 ? sxy / sxx : nil
     }
 
-    /// Memory slope (bytes per second of anonymous RSS) and the verdict.
-    public func leak(_ samples: [ProcessSample]) -> (slope: Double?, verdict: LeakVerdict) {
-        guard samples.count >= 3, let s = Self.slope(samples.map(\.t), samples.map { Double($0.rssAnonBytes) }) else {
-            return (nil, .unknown)
-        }
-        let span = samples.last!.t - samples.first!.t
-        let growth = s * span
-        let limit = max(memoryGrowthFloorBytes, memoryGrowthFraction * Double(samples.first!.rssAnonBytes))
-        return (s, growth > limit ? .growing : .flat)
+    /// The detector's rule for a run spanning `spanSeconds`: its defaults, the warm-up scaled to the run, and a
+    /// window holding every sample.
+    public func leakRule(spanSeconds: Double, samples: Int) -> LeakDetector.Configuration {
+        var c = LeakDetector.Configuration()
+        c.warmUpSeconds = min(leakWarmUpLimitSeconds, leakWarmUpFraction * spanSeconds)
+        c.windowSamples = max(samples, 1)
+        return c
     }
 
-    public func judge(samples: [ProcessSample], windows: [SoakWindow]) -> [Outcome] {
+    /// The leak detector's reading of anonymous RSS over the run.
+    public func leak(_ memory: [MemorySample]) -> LeakAssessment {
+        let span = (memory.last?.t ?? 0) - (memory.first?.t ?? 0)
+        var detector = LeakDetector(configuration: leakRule(spanSeconds: span, samples: memory.count))
+        for s in memory { detector.record(atSeconds: s.t, bytes: Double(s.rssAnonBytes)) }
+        return detector.assessment
+    }
+
+    public func judge(samples: [ProcessSample], memory: [MemorySample], windows: [SoakWindow]) -> [Outcome] {
         var out: [Outcome] = []
-        let (slope, verdict) = leak(samples)
-        let perMinute = slope.map { String(format: "%+.1f MB/min", $0 * 60 / 1_048_576) } ?? "too few samples"
-        out.append(Outcome(name: "memory (leak verdict)", passed: verdict != .growing,
-                           measured: "\(verdict.rawValue), anon RSS \(perMinute)",
-                           required: String(format: "flat: growth ≤ max(%.0f MB, %.0f%% of the start)",
-                                            memoryGrowthFloorBytes / 1_048_576, memoryGrowthFraction * 100)))
+        let leak = leak(memory)
+        let rule = leakRule(spanSeconds: 0, samples: 0)
+        let measured = leak.verdict == .collecting
+            ? "no verdict: \(leak.samples) samples over \(Int(leak.spanSeconds)) s after warm-up (needs \(rule.minimumSamples) over \(Int(rule.minimumSpanSeconds)) s)"
+            : leak.verdict.rawValue + String(format: ", anon RSS %+.1f MB/min (fit %.2f)", leak.slopeBytesPerSecond * 60 / 1_048_576, leak.fit)
+        out.append(Outcome(name: "memory (leak verdict)", passed: leak.verdict == .flat, measured: measured,
+                           required: String(format: "flat: slope < %.0f KiB/s or fit < %.1f (LeakDetector)",
+                                            rule.growthThresholdBytesPerSecond / 1024, rule.minimumFit)))
         func growth(_ values: [Double]) -> Double {
             guard let s = Self.slope(samples.map(\.t), values), let first = samples.first, let last = samples.last else { return 0 }
             return s * (last.t - first.t)

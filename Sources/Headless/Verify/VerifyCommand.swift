@@ -17,6 +17,8 @@ public enum VerifyCommand {
         public var quiet = false
         /// `--no-ablation` / `--ablation`: override the plan's choice.
         public var ablation: Bool?
+        /// `--check NAME`: only these checks (empty: every one).
+        public var checks: [String] = []
         public init() {}
     }
 
@@ -30,7 +32,7 @@ public enum VerifyCommand {
     public static func run(_ o: Options) -> Int32 {
         var plan = o.quick ? VerifyPlan.quickRun : VerifyPlan.fullRun
         if let s = o.scale { plan.scale = s }
-        if let a = o.ablation { plan.ablation = a }
+        if let a = o.ablation { plan.ablation = a } else if !o.checks.isEmpty { plan.ablation = false }
         // The full run offers the spike profile's peak; --quick keeps its lower rate (README: dyno verify).
         if !plan.quick, let peak = spikePeak() { plan.peakRate = peak }
         let data = o.dataDirectory ?? ".dyno-verify/scale-\(plan.scale)"
@@ -41,7 +43,10 @@ public enum VerifyCommand {
 
         var trials: [VerifyTrial] = []
         var planned: [(any VerifyCheck, [String: VerifyTrial]?)] = []
-        for check in VerifyChecks.all {
+        let chosen = o.checks.isEmpty ? VerifyChecks.all : VerifyChecks.all.filter { c in
+            o.checks.contains { VerifyChecks.matching($0).contains { $0.name == c.name } }
+        }
+        for check in chosen {
             let missing = check.knobs.filter { !settings.known.contains($0) }
             if missing.isEmpty {
                 let t = check.trials(plan, settings)

@@ -13,6 +13,12 @@ public enum VerifyMix: String, Sendable, Hashable, Codable, CaseIterable {
     case light
     /// `Profiles/dependency-outage.json` without its schedule: reads plus routes that call the dependency.
     case dependency
+    /// `Profiles/payloads.json`: lists of 100 and 500 articles, whole-tag exports, single articles; Accept-Encoding: gzip.
+    case payloads
+    /// `Profiles/leak.json`'s shared links only: logged-in users following links with a fresh `?ref=`, so every
+    /// request is a new (viewer, URL) for the memo of rendered responses. Last: an unbounded memo is freed only
+    /// when its backend stops.
+    case leak
 }
 
 /// One measured setting: a mix offered at a rate (open model) with knobs set. Trials that are equal are measured
@@ -77,6 +83,8 @@ public struct VerifyMeasurement: Sendable, Equatable {
     public var poolTimeouts: UInt64 = 0
     /// Capacity trials: every step of the search (the knee is the highest passing one).
     public var capacitySteps: [CapacityStepFigures] = []
+    /// Trials of the leak mix: the process's memory once a second while measuring.
+    public var memorySamples: [MemorySample] = []
     public init() {}
 
     /// The routes named (all when `names` is nil) as one: counts added, histograms merged.
@@ -176,6 +184,14 @@ public struct VerifyPlan: Sendable, Equatable {
     public var capacityStepSeconds: Double
     public var capacityResolution: Double
     public var capacitySLO: ServiceLevel
+    /// The payloads mix's rate (`Profiles/payloads.json` offers 30/s: lists of 500 articles are heavy naive).
+    public var payloadRate: Double = 30
+    /// The memory check: the rate of new (viewer, URL) shared links, and its own settle and measured seconds. The
+    /// bounded memo (8 MiB) must fill during the settling, or its filling reads as growth; the measured part needs
+    /// enough one-second samples for a fit (see `leakRule`).
+    public var leakRate: Double = 200
+    public var leakSettleSeconds: Double = 12
+    public var leakMeasureSeconds: Double = 12
     /// Run the ablation (every knob alone on from naive, alone off from optimized).
     public var ablation: Bool
     /// Whether the "p99 within 1.5× of …" parts of the non-blocking and external-calls checks decide the verdict.
@@ -183,6 +199,17 @@ public struct VerifyPlan: Sendable, Equatable {
     /// measured 1.41× and 0.05× in one run), so CI reports that ratio and gates on the parts that hold (naive far
     /// worse, 0 errors). The full run gates on it.
     public var gateP99Ratios: Bool = true
+
+    /// The leak detector's rule for the memory check: `LeakDetector`'s own threshold (16 KiB/s) and fit (0.5), over
+    /// the measured part only (the settling is the warm-up), with at least 80% of its one-second samples.
+    public var leakRule: LeakDetector.Configuration {
+        var c = LeakDetector.Configuration()
+        c.warmUpSeconds = 0
+        c.windowSamples = Int(leakMeasureSeconds) + 2
+        c.minimumSamples = max(5, Int(leakMeasureSeconds * 0.8))
+        c.minimumSpanSeconds = leakMeasureSeconds * 0.7
+        return c
+    }
 
     /// CI: fits in 3 minutes on a shared 2-core machine (see README, "dyno verify").
     public static let quickRun = VerifyPlan(
@@ -259,6 +286,9 @@ enum VerifyFormat {
     static func rate(_ r: Double) -> String { r >= 100 ? String(format: "%.0f/s", r) : String(format: "%.1f/s", r) }
     static func number(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.2f", x) }
     static func seconds(_ x: Double) -> String { String(format: "%g s", x) }
+    static func bytes(_ b: Double) -> String {
+        b >= 1_048_576 ? String(format: "%.1f MiB", b / 1_048_576) : b >= 1024 ? String(format: "%.1f KiB", b / 1024) : String(format: "%.0f B", b)
+    }
 }
 
 /// The backend routes that are common reads: the API's GETs.

@@ -68,6 +68,8 @@ public struct VerifyRunner {
         case .reads: file = "ci"
         case .heavy, .light: file = "heavy-work"
         case .dependency: file = "dependency-outage"
+        case .payloads: file = "payloads"
+        case .leak: file = "leak"
         }
         guard let path = ResourceLocator.profilePath(file) else {
             throw RunError(description: "Profiles/\(file).json not found; run from the Dyno checkout or set DYNO_HOME")
@@ -77,6 +79,7 @@ public struct VerifyRunner {
             throw RunError(description: "\(error)")
         }
         if mix == .light { p.mix.removeAll { !NonBlockingCheck.isLight($0.name) } }
+        if mix == .leak { p.mix.removeAll { $0.name != "shared link" } }
         // Sessions log in as seeded readers: only as many as the scale seeded (2,000 at scale 1, at least 5).
         if case .range(let lo, let hi)? = p.values["reader"]?.source {
             p.values["reader"]?.source = .range(lo, min(hi, max(lo, Int(2000 * plan.scale))))
@@ -122,13 +125,15 @@ public struct VerifyRunner {
         session.setRate(trial.rate, source: "verify")
         switch trial.kind {
         case .steady:
-            sleep(plan.settleSeconds)
+            let leak = trial.mix == .leak
+            sleep(leak ? plan.leakSettleSeconds : plan.settleSeconds)
             session.resetStatistics(source: "verify")
             let before = built.backend?.probe()
-            sleep(plan.measureSeconds)
+            let samples = leak ? sampleMemory(seconds: plan.leakMeasureSeconds) : { sleep(plan.measureSeconds); return [] }()
             guard let snapshot = session.latestSnapshot else { throw RunError(description: "the session produced no snapshot") }
             let resetAt = snapshot.events.last { $0.kind == "reset" }?.atSeconds ?? 0
             var m = Self.figures(snapshot, histograms: session.result().routeHistograms, backendBefore: before)
+            m.memorySamples = samples
             m.offeredRate = trial.rate
             m.seconds = max(snapshot.elapsedSeconds - resetAt, 0.001)
             progress("      " + Self.line(m))
@@ -156,6 +161,18 @@ public struct VerifyRunner {
         while backend.probe().indexBuildProgress != nil && clock.now() < deadline {
             clock.sleep(until: clock.now() + 100_000_000)
         }
+    }
+
+    /// The process's memory once a second for `seconds` (anonymous RSS and heap in use; the embedded backend is
+    /// this process).
+    func sampleMemory(seconds: Double) -> [MemorySample] {
+        let start = clock.now()
+        var samples: [MemorySample] = []
+        for i in 0...Int(seconds) {
+            clock.sleep(until: start + UInt64(i) * 1_000_000_000)
+            if let sample = MemorySample.read(at: Double(clock.now() - start) / 1e9) { samples.append(sample) }
+        }
+        return samples
     }
 
     func sleep(_ seconds: Double) { clock.sleep(until: clock.now() + UInt64(seconds * 1e9)) }

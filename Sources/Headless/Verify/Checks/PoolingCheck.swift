@@ -1,19 +1,21 @@
 /// Seed: "connection pooling": at the peak profile's rate (`Profiles/spike.json`'s peak) no acquire timeouts with the
-/// tuned pool. Naive for contrast: a pool of one connection at the same rate (shown, not judged).
+/// tuned pool. The cache off on both sides, so every read needs a connection (with it on, hits need none and a pool
+/// of one copes). Naive for contrast: a pool of one connection at the same rate (shown, not judged).
 struct PoolingCheck: VerifyCheck {
     let name = "pooling"
     let criterion = "at the peak profile's rate, no acquire timeouts with the tuned pool"
-    let knobs = ["pool", "pool_size"]
+    let knobs = ["pool", "pool_size", "cache"]
     let required = "0 acquire timeouts at the peak rate"
 
     func trials(_ plan: VerifyPlan, _ s: KnobSettings) -> [String: VerifyTrial] {
-        ["optimized": VerifyTrial(mix: .reads, knobs: s.optimized(), rate: plan.peakRate),
-         "naive": VerifyTrial(mix: .reads, knobs: s.optimized(["pool_size": s.naive["pool_size"] ?? "1"]), rate: plan.peakRate)]
+        ["optimized": VerifyTrial(mix: .reads, knobs: s.optimized(["cache": "off"]), rate: plan.peakRate),
+         "naive": VerifyTrial(mix: .reads, knobs: s.optimized(["cache": "off", "pool_size": s.naive["pool_size"] ?? "1"]),
+                              rate: plan.peakRate)]
     }
 
     func judge(_ m: [String: VerifyMeasurement], plan: VerifyPlan) -> VerifyVerdict {
         let optimized = m["optimized"]!, naive = m["naive"]!
-        let note = "read mix offered at \(VerifyFormat.rate(plan.peakRate)); naive = pool_size 1 (shown, not judged)"
+        let note = "read mix offered at \(VerifyFormat.rate(plan.peakRate)), cache off; naive = pool_size 1 (shown, not judged)"
         guard optimized.overall.completed > 0 else {
             return VerifyVerdict(naive: describe(naive), optimized: "no responses", required: required, outcome: .failed, note: note)
         }
