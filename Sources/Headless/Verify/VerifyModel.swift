@@ -190,8 +190,16 @@ public struct VerifyPlan: Sendable, Equatable {
     /// bounded memo (8 MiB) must fill during the settling, or its filling reads as growth; the measured part needs
     /// enough one-second samples for a fit (see `leakRule`).
     public var leakRate: Double = 200
-    public var leakSettleSeconds: Double = 12
-    public var leakMeasureSeconds: Double = 12
+    public var leakSettleSeconds: Double = 6
+    public var leakMeasureSeconds: Double = 10
+    /// Reports per second in the heavy-work mix (of `heavyRate`). The shipped profile sends about 1 a second for a
+    /// report of ~0.45 s of CPU at scale 1; at verify's smaller scales a report reads fewer articles and costs less,
+    /// so verify sends more, enough to keep about a core busy.
+    public var heavyReportRate: Double = 4
+    /// Where the two capacity searches start (requests/s): near each side's knee, so the search spends its steps
+    /// around it, not climbing.
+    public var capacityNaiveStart: Double = 20
+    public var capacityOptimizedStart: Double = 400
     /// Run the ablation (every knob alone on from naive, alone off from optimized).
     public var ablation: Bool
     /// Whether the "p99 within 1.5× of …" parts of the non-blocking and external-calls checks decide the verdict.
@@ -200,10 +208,13 @@ public struct VerifyPlan: Sendable, Equatable {
     /// worse, 0 errors). The full run gates on it.
     public var gateP99Ratios: Bool = true
 
-    /// The leak detector's rule for the memory check: `LeakDetector`'s own threshold (16 KiB/s) and fit (0.5), over
-    /// the measured part only (the settling is the warm-up), with at least 80% of its one-second samples.
+    /// The leak detector's rule for the memory check: `LeakDetector`'s fit (0.5) over the measured part only (the
+    /// settling is the warm-up), with at least 80% of its one-second samples, and a threshold of 64 KiB/s (4 MiB a
+    /// minute) instead of 16: over 12 seconds a bounded run's slope wanders by ±0.6 MiB a minute (measured), too
+    /// close to 1 MiB a minute; the leak the knob makes grows 150 MiB a minute at the check's rate.
     public var leakRule: LeakDetector.Configuration {
         var c = LeakDetector.Configuration()
+        c.growthThresholdBytesPerSecond = 64 * 1024
         c.warmUpSeconds = 0
         c.windowSamples = Int(leakMeasureSeconds) + 2
         c.minimumSamples = max(5, Int(leakMeasureSeconds * 0.8))

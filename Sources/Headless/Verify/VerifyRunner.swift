@@ -29,6 +29,7 @@ public struct VerifyRunner {
     public func run(_ trials: [VerifyTrial], settings: KnobSettings) throws -> [VerifyTrial: VerifyMeasurement] {
         var results: [VerifyTrial: VerifyMeasurement] = [:]
         let unique = Array(Set(trials))
+        let started = clock.now()
         for mix in VerifyMix.allCases {
             let mine = unique.filter { $0.mix == mix }.sorted { a, b in
                 let ka = (a.kind == .capacity ? 1 : 0, a.kind == .capacity ? -naiveness(a, settings) : 0, a.rate, naiveness(a, settings))
@@ -40,7 +41,8 @@ public struct VerifyRunner {
             let built = try build(mix, rate: mine[0].rate)
             defer { built.shutdown() }
             for (i, trial) in mine.enumerated() {
-                progress("  [\(mix.rawValue) \(i + 1)/\(mine.count)] \(trial): \(changed(trial, settings))")
+                let elapsed = Int(Double(clock.now() - started) / 1e9)
+                progress("  [\(mix.rawValue) \(i + 1)/\(mine.count), \(elapsed) s] \(trial): \(changed(trial, settings))")
                 results[trial] = try measure(trial, built)
             }
             // Faults back to none: a hung dependency would hold blocking calls while the backend stops.
@@ -80,6 +82,11 @@ public struct VerifyRunner {
         }
         if mix == .light { p.mix.removeAll { !NonBlockingCheck.isLight($0.name) } }
         if mix == .leak { p.mix.removeAll { $0.name != "shared link" } }
+        if mix == .heavy, let i = p.mix.firstIndex(where: { !NonBlockingCheck.isLight($0.name) }) {
+            // The report's weight for `heavyReportRate` reports a second out of `heavyRate`.
+            let light = p.mix.filter { NonBlockingCheck.isLight($0.name) }.reduce(0) { $0 + $1.weight }
+            p.mix[i].weight = light * plan.heavyReportRate / max(plan.heavyRate - plan.heavyReportRate, 1)
+        }
         // Sessions log in as seeded readers: only as many as the scale seeded (2,000 at scale 1, at least 5).
         if case .range(let lo, let hi)? = p.values["reader"]?.source {
             p.values["reader"]?.source = .range(lo, min(hi, max(lo, Int(2000 * plan.scale))))

@@ -7,8 +7,8 @@ struct CapacityCheck: VerifyCheck {
     let required = "optimized ≥ 2× naive"
 
     func trials(_ plan: VerifyPlan, _ s: KnobSettings) -> [String: VerifyTrial] {
-        ["naive": VerifyTrial(mix: .reads, kind: .capacity, knobs: s.naive(), rate: 5),
-         "optimized": VerifyTrial(mix: .reads, kind: .capacity, knobs: s.optimized(), rate: 100)]
+        ["naive": VerifyTrial(mix: .reads, kind: .capacity, knobs: s.naive(), rate: plan.capacityNaiveStart),
+         "optimized": VerifyTrial(mix: .reads, kind: .capacity, knobs: s.optimized(), rate: plan.capacityOptimizedStart)]
     }
 
     func judge(_ m: [String: VerifyMeasurement], plan: VerifyPlan) -> VerifyVerdict {

@@ -27,16 +27,21 @@ struct ExternalCallsCheck: VerifyCheck {
             + (healthy.completed > 0 ? VerifyFormat.ms(healthy.latency.percentile(99)) : "none")
             + "; naive = breaker off, blocking dependency I/O (shown, not judged)"
         guard healthy.completed > 0, optimized.completed > 0 else {
-            return VerifyVerdict(naive: describe(naive), optimized: describe(optimized), required: required, outcome: .failed, note: note)
+            return VerifyVerdict(naive: describe(naive, m["naive"]!), optimized: describe(optimized, m["optimized"]!), required: required,
+                                 outcome: .failed, note: note)
         }
         let ratio = Double(optimized.latency.percentile(99)) / Double(healthy.latency.percentile(99))
         let passed = optimized.errors == 0 && optimized.transportErrors == 0 && (ratio <= 1.5 || !plan.gateP99Ratios)
-        return VerifyVerdict(naive: describe(naive), optimized: describe(optimized) + " (" + VerifyFormat.ratio(ratio) + ")",
+        return VerifyVerdict(naive: describe(naive, m["naive"]!), optimized: describe(optimized, m["optimized"]!) + " (" + VerifyFormat.ratio(ratio) + ")",
                              required: plan.gateP99Ratios ? required : "other routes: 0 errors (p99 ratio reported, not gated in --quick)", outcome: passed ? .passed : .failed, note: note,
                              values: naive.completed > 0 ? (Double(naive.latency.percentile(99)) / 1e6, Double(optimized.latency.percentile(99)) / 1e6) : nil)
     }
 
-    func describe(_ r: VerifyMeasurement.Route) -> String {
-        r.completed == 0 ? "no responses, \(r.errors) errors" : "\(r.errors) errors, p99 " + VerifyFormat.ms(r.latency.percentile(99))
+    /// Errors and p99 of the other routes, and how many of the whole mix's requests were answered: a side whose
+    /// connections all hang on the dependency answers few requests, however fast those few are.
+    func describe(_ r: VerifyMeasurement.Route, _ m: VerifyMeasurement) -> String {
+        let answered = ", " + VerifyFormat.rate(m.achievedRate) + " answered of " + VerifyFormat.rate(m.offeredRate)
+        return r.completed == 0 ? "no responses, \(r.errors) errors" + answered
+            : "\(r.errors) errors, p99 " + VerifyFormat.ms(r.latency.percentile(99)) + answered
     }
 }
