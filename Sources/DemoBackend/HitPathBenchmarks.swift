@@ -10,20 +10,23 @@ enum HitPathBenchmarks {
         Benchmark("hit-path.cached-list", "GET /api/articles?limit=20 (anonymous, cached): parse → route → cached bytes → response bytes") {
             try loop(target: "/api/articles?limit=20")
         },
+        Benchmark("hit-path.cached-list-gzip", "the same with Accept-Encoding: gzip (compression=gzip): the entry's stored gzip variant") {
+            try loop(target: "/api/articles?limit=20", extraHeaders: "Accept-Encoding: gzip\r\n")
+        },
         Benchmark("hit-path.ping", "GET /debug/ping: parse → route → fixed body → response bytes (the HTTP server's floor)") {
             try loop(target: "/debug/ping")
         },
     ]
 
-    /// A request as wrk sends it (wrk adds only Host).
-    static func requestBytes(_ target: String) -> [UInt8] {
-        Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n".utf8)
+    /// A request as wrk sends it (wrk adds only Host), plus `extraHeaders` (CRLF-terminated lines).
+    static func requestBytes(_ target: String, extraHeaders: String = "") -> [UInt8] {
+        Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\(extraHeaders)\r\n".utf8)
     }
 
-    private static func loop(target: String) throws -> Benchmark.Loop {
+    private static func loop(target: String, extraHeaders: String = "") throws -> Benchmark.Loop {
         let backend = try HitPathBackend.shared()
         let api = backend.api
-        let bytes = requestBytes(target)
+        let bytes = requestBytes(target, extraHeaders: extraHeaders)
         // Warm the cache through the full path (a miss loads and stores the encoded body).
         let warm = api.handle(HTTPRequest(method: "GET", target: target))
         guard warm.status == 200, api.immediateResponse(HTTPRequest(method: "GET", target: target), receivedAt: 0) != nil else {

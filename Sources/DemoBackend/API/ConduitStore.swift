@@ -27,9 +27,9 @@ protocol ConduitStore: Sendable {
     /// All tag names, most used first.
     func tags(_ context: inout RequestContext) throws -> [String]
 
-    /// The encoded JSON body of the anonymous read `key` if a cache holds it now (a hit), else nil — without loading
-    /// anything. Default nil: only the caching decorator has bodies.
-    func cachedBody(for key: ConduitCacheKey) -> [UInt8]?
+    /// The encoded bodies (JSON and its gzip variant) of the anonymous read `key` if a cache holds it now (a hit),
+    /// else nil — without loading anything. Default nil: only the caching decorator has bodies.
+    func cachedBodies(for key: ConduitCacheKey) -> CachedBodies?
 
     /// `GET /api/export`: up to `limit` articles (with bodies) of a tag or an author with ids above `afterID`, in id
     /// order: a keyset cursor, so a streamed export reads one short batch at a time.
@@ -38,5 +38,5 @@ protocol ConduitStore: Sendable {
 }
 
 extension ConduitStore {
-    func cachedBody(for key: ConduitCacheKey) -> [UInt8]? { nil }
+    func cachedBodies(for key: ConduitCacheKey) -> CachedBodies? { nil }
 }

@@ -237,10 +237,10 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
 
     // MARK: Encoded bodies
 
-    /// The stored body of `key` when the knob is on and the entry is fresh: what `ConduitAPI.cachedResponse` sends.
-    func cachedBody(for key: ConduitCacheKey) -> [UInt8]? {
+    /// The stored bodies of `key` when the knob is on and the entry is fresh: what `ConduitAPI.cachedResponse` sends.
+    func cachedBodies(for key: ConduitCacheKey) -> CachedBodies? {
         guard isEnabled() else { return nil }
-        return cache.peek(key)?.body
+        return cache.peek(key)?.bodies
     }
 
     /// Exports are not cached: they are large, rare and read once.
@@ -292,14 +292,14 @@ final class CachingConduitStore<Base: ConduitStore>: ConduitStore {
         return try stripe.lock.withLock { _ in try body() }
     }
 
-    /// Rewrites the cached entries of `keys` and `dependencies` with `transform` (nil: remove the entry), their
-    /// bodies re-encoded once here rather than on every hit.
+    /// Rewrites the cached entries of `keys` and `dependencies` with `transform` (nil: remove the entry). Their bodies
+    /// are encoded on their first hit (`CachedRead(updated:previous:)`), not here and not on every hit.
     private func update(keys: [ConduitCacheKey], dependencies: [ConduitCacheDependency] = [],
                         _ context: inout RequestContext, _ transform: (ConduitCacheValue) -> ConduitCacheValue?) {
         let started = MonotonicClock.nanoseconds()
         cache.update(keys: keys, dependencies: dependencies) { key, read in
             guard let value = transform(read.value) else { return nil }
-            let updated = CachedRead(value)
+            let updated = CachedRead(updated: value, previous: read)
             return (updated, key.estimatedBytes + updated.estimatedBytes)
         }
         context.cacheNanoseconds &+= MonotonicClock.nanoseconds() &- started
