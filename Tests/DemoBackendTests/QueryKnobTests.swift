@@ -11,12 +11,19 @@ struct QueryKnobTests {
         let slug = try api.createArticle(token: writer, title: "Compare me", tags: ["zz-b", "zz-a"])
         _ = try api.request("POST", "/api/articles/\(slug)/favorite", token: reader)
         _ = try api.request("POST", "/api/profiles/zz-q-writer/follow", token: reader)
+        // Seeded authors too, so feed pages merge several followees' articles (and offsets cut across them).
+        let authors = try api.request("GET", "/api/articles?limit=40").json?["articles"]?.arrayValue?
+            .compactMap { $0["author"]?["username"]?.stringValue } ?? []
+        for author in Set(authors).sorted().prefix(3) {
+            #expect(try api.request("POST", "/api/profiles/\(author)/follow", token: reader).status == 200)
+        }
         _ = try api.request("POST", "/api/articles/\(slug)/comments", body: #"{"comment":{"body":"first"}}"#, token: reader)
         _ = try api.request("POST", "/api/articles/\(slug)/comments", body: #"{"comment":{"body":"second"}}"#, token: writer)
         let requests: [(String, String?)] = [
             ("/api/articles", nil), ("/api/articles?limit=7&offset=3", nil), ("/api/articles", reader),
             ("/api/articles?tag=zz-a", reader), ("/api/articles?author=zz-q-writer", nil),
             ("/api/articles?favorited=zz-q-reader", reader), ("/api/articles/feed", reader),
+            ("/api/articles/feed?limit=7&offset=3", reader), ("/api/articles/feed?limit=50&offset=5", reader),
             ("/api/articles/\(slug)/comments", nil), ("/api/articles/\(slug)/comments", reader),
         ]
         func responses() throws -> [String] {
