@@ -145,17 +145,6 @@ final class StoragePlanTests {
         }
     }
 
-    /// The feed reads each followee's newest limit+offset articles through `idx_articles_author` in order (a
-    /// correlated subquery, no sort of its own) and sorts only those: never all of the followees' articles.
-    @Test func feedPagesSortOnlyEachFolloweesNewest() throws {
-        let p = try plan(Store.orderedPageIDsSQL(.feed))
-        #expect(p.contains("CORRELATED LIST SUBQUERY"), "\(p)")
-        #expect(p.contains("SEARCH b USING COVERING INDEX idx_articles_author (author_id=?)"), "\(p)")
-        #expect(p.contains("SEARCH a USING INTEGER PRIMARY KEY (rowid=?)"), "\(p)")
-        #expect(p.contains("SEARCH f USING PRIMARY KEY (follower_id=?)"), "\(p)")
-        #expect(p.components(separatedBy: "TEMP B-TREE").count == 2, "one sort, of the few rows taken: \(p)")
-    }
-
     /// Maintained counts read one row each; computed ones scan the matches.
     @Test func maintainedCountsReadOneRow() throws {
         let maintained = Store.countSQL[Store.CountsMode.maintained.rawValue]
