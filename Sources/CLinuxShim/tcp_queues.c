@@ -15,7 +15,7 @@
 // The kernel's TCP states (include/net/tcp_states.h), as bits of idiag_states.
 enum { STATE_ESTABLISHED = 1, STATE_LISTEN = 10 };
 
-int dyno_read_tcp_server_queues(uint16_t port, struct dyno_tcp_server_queues *out) {
+int dyno_read_tcp_server_queues(uint16_t port, int include_established, struct dyno_tcp_server_queues *out) {
     memset(out, 0, sizeof *out);
     int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0) return -1;
@@ -38,7 +38,7 @@ int dyno_read_tcp_server_queues(uint16_t port, struct dyno_tcp_server_queues *ou
     message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     message.request.sdiag_family = AF_INET;
     message.request.sdiag_protocol = IPPROTO_TCP;
-    message.request.idiag_states = (1u << STATE_ESTABLISHED) | (1u << STATE_LISTEN);
+    message.request.idiag_states = (include_established ? (1u << STATE_ESTABLISHED) : 0) | (1u << STATE_LISTEN);
     message.attribute.rta_type = INET_DIAG_REQ_BYTECODE;
     message.attribute.rta_len = RTA_LENGTH(sizeof message.filter);
     message.filter[0].code = INET_DIAG_BC_S_EQ;

@@ -26,6 +26,8 @@ public final class HTTPServer: Sendable {
     private let counters: [ServerLoopCounters]
     private let boundPort = Atomic<Int>(0)
     private let state: Mutex<RunState>
+    /// The last walk of the established sockets (`kernelQueues`).
+    let establishedWalk = Mutex(EstablishedWalk())
 
     private enum RunState {
         case idle

@@ -32,8 +32,10 @@ struct dyno_tcp_server_queues {
     int32_t accept_queue;
 };
 /// One NETLINK_SOCK_DIAG dump filtered by local port in the kernel (what `ss` uses). 0, or -1 with errno
-/// (EPERM or EACCES where sock_diag is not allowed, e.g. some sandboxes).
-int dyno_read_tcp_server_queues(uint16_t port, struct dyno_tcp_server_queues *out);
+/// (EPERM or EACCES where sock_diag is not allowed, e.g. some sandboxes). With `include_established` 0 only the
+/// listening socket is dumped (accept_queue; the other fields stay 0): the kernel then skips its walk of every
+/// bucket of the established-socket hash table, which costs milliseconds however few sockets there are.
+int dyno_read_tcp_server_queues(uint16_t port, int include_established, struct dyno_tcp_server_queues *out);
 
 extern const int DYNO_EPOLL_CTL_ADD, DYNO_EPOLL_CTL_MOD, DYNO_EPOLL_CTL_DEL;
 extern const uint32_t DYNO_EPOLLIN, DYNO_EPOLLOUT, DYNO_EPOLLERR, DYNO_EPOLLHUP, DYNO_EPOLLRDHUP, DYNO_EPOLLEXCLUSIVE;
