@@ -47,6 +47,8 @@ public enum ConsoleCommands {
         let built: BuiltRun
         do {
             built = try RunBuilder.build(profile: profile, progress: { writeError($0) })
+            // The console runs until the user quits and reports nothing per second: an hour is plenty.
+            built.session.retainSamples(atMost: 3600)
             built.session.observeSnapshots { internalErrors.ingest($0) }
             try built.session.start()
         } catch {

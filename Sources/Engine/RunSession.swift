@@ -17,12 +17,14 @@ public final class RunSession: Sendable {
     private let probe: (@Sendable () -> BackendSnapshot)?
     private let runClock: any RunClock
 
-    private struct State {
+    fileprivate struct State {
         var latest: Snapshot?
         var events: [TimelineEvent] = []
         /// The measured part of the run, folded per second (warm-up left out).
         var seconds = SecondFold()
         var samples: [SecondSample] = []
+        /// Per-second samples kept at most (nil: all); see `retainSamples(atMost:)`.
+        var sampleLimit: Int? = nil
         var paused = false
         var phase: RunPhase = .starting
         var finished = false
@@ -255,7 +257,7 @@ public final class RunSession: Sendable {
                     if phase == .warmup {
                         s.seconds.begin(at: snap)
                     } else if let second = s.seconds.add(snap) {
-                        s.samples.append(second)
+                        s.keep(second)
                     }
                 }
                 s.latest = snap
@@ -267,7 +269,7 @@ public final class RunSession: Sendable {
         }
         driver.stop()
         state.withLock { s in
-            if let last = s.seconds.finish() { s.samples.append(last) }
+            if let last = s.seconds.finish() { s.keep(last) }
             s.finished = true
         }
         finishedCondition.lock()
@@ -285,6 +287,16 @@ public final class RunSession: Sendable {
     }
 
     private func clock() -> UInt64 { runClock.now() }
+
+    /// Keeps at most `limit` per-second samples, dropping the oldest (nil: keep all, the default). Open-ended
+    /// sessions — the console, a week's soak — would otherwise grow by one sample (a few KB with per-route figures)
+    /// every second for as long as they run; `run` has an end and keeps every second for its report.
+    public func retainSamples(atMost limit: Int?) {
+        state.withLock { s in
+            s.sampleLimit = limit.map { max($0, 1) }
+            s.trimSamples()
+        }
+    }
 
     // MARK: results
 
@@ -306,5 +318,17 @@ public final class RunSession: Sendable {
                 thresholds: evaluateThresholds(profile.thresholds, load: final.load, achievedRate: achieved),
                 routeHistograms: routeHistograms)
         }
+    }
+}
+
+extension RunSession.State {
+    mutating func keep(_ sample: SecondSample) {
+        samples.append(sample)
+        // Trimmed in batches of an eighth of the limit: one shift of the array per batch, not per second.
+        if let limit = sampleLimit, samples.count > limit + max(limit / 8, 1) { trimSamples() }
+    }
+
+    mutating func trimSamples() {
+        if let limit = sampleLimit, samples.count > limit { samples.removeFirst(samples.count - limit) }
     }
 }

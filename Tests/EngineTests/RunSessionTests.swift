@@ -3,6 +3,7 @@ import Knobs
 import Metrics
 import Synchronization
 import Testing
+import TestSupport
 @testable import Engine
 
 /// A scripted load driver: every collect reports `perTick` completions of 1 ms, and records what was asked of it.
@@ -66,6 +67,28 @@ private func registry() -> KnobRegistry {
 }
 
 @Suite struct RunSessionTests {
+    @Test func anOpenEndedSessionKeepsOnlyTheNewestSamplesItIsAskedTo() throws {
+        var profile = Profile(name: "t", source: "test")
+        profile.mix = [RouteSpec(name: "r", path: "/")]
+        profile.load = .closed(users: 1, thinkTimeSeconds: 0)
+        profile.warmupSeconds = 0
+        profile.durationSeconds = nil
+        let clock = ManualRunClock()
+        let session = RunSession(profile: profile, driver: FakeDriver(), knobs: nil, targetDescription: "fake",
+                                 probe: nil, tickSeconds: 0.1, clock: clock)
+        session.retainSamples(atMost: 5)
+        try session.start()
+        #expect(clock.step(through: 40_000_000_000))
+        let samples = session.result().samples
+        // At most the limit plus its trim batch (an eighth, at least 1) and the second in progress; the oldest gone.
+        #expect(samples.count >= 5 && samples.count <= 7)
+        #expect((samples.first?.second ?? 0) >= 32)
+        #expect(samples.last?.second == 39)
+        session.requestStop()
+        clock.advance(by: 100_000_000)  // wakes the tick loop, which sees the stop
+        session.waitUntilFinished()
+    }
+
     @Test func runsForItsDurationAppliesTheKnobScheduleAndResetsAfterWarmup() throws {
         var profile = Profile(name: "t", source: "test")
         profile.mix = [RouteSpec(name: "r", path: "/")]

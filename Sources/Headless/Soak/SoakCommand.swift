@@ -33,6 +33,8 @@ public enum SoakCommand {
         }
         defer { built.shutdown() }
         let session = built.session
+        // The soak judges its own windows and samples; a week of per-second samples would be its own leak.
+        session.retainSamples(atMost: 600)
         do { try session.start() } catch {
             writeError("dyno soak: \(error)")
             return 2

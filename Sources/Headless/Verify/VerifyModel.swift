@@ -228,11 +228,16 @@ public struct VerifyPlan: Sendable, Equatable {
         dependencyRate: 100, peakRate: 600, capacityStepSeconds: 2, capacityResolution: 0.25,
         capacitySLO: ServiceLevel(p99Seconds: 0.5, maxErrorRate: 0.01), ablation: false, gateP99Ratios: false)
 
-    /// The full run: longer steps, a larger database, the ablation.
-    public static let fullRun = VerifyPlan(
-        quick: false, scale: 0.2, settleSeconds: 3, measureSeconds: 10, readRate: 40, heavyRate: 100,
-        dependencyRate: 100, peakRate: 3000, capacityStepSeconds: 5, capacityResolution: 0.1,
-        capacitySLO: ServiceLevel(p99Seconds: 0.5, maxErrorRate: 0.01), ablation: true)
+    /// The full run: longer steps, a larger database, the ablation, a longer memory window.
+    public static let fullRun: VerifyPlan = {
+        var plan = VerifyPlan(
+            quick: false, scale: 0.2, settleSeconds: 3, measureSeconds: 10, readRate: 40, heavyRate: 100,
+            dependencyRate: 100, peakRate: 3000, capacityStepSeconds: 5, capacityResolution: 0.1,
+            capacitySLO: ServiceLevel(p99Seconds: 0.5, maxErrorRate: 0.01), ablation: true)
+        plan.leakSettleSeconds = 8
+        plan.leakMeasureSeconds = 20
+        return plan
+    }()
 }
 
 /// One acceptance criterion of the seed, executable: the trials it needs and a pure judgement of their figures.
