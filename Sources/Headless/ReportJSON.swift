@@ -134,6 +134,41 @@ enum BackendJSON {
             if let backlog = s.acceptQueue { serving["acceptQueue"] = backlog }
             d["serving"] = serving
         }
+        if let j = b.jobs {
+            d["jobs"] = ["mode": j.mode.rawValue, "queueDepth": j.queueDepth, "running": j.running, "workers": j.workers,
+                         "completed": j.completed, "failed": j.failed, "retried": j.retried, "dead": j.dead,
+                         "latency": summary(j.latency)] as [String: Any]
+        }
+        if let dep = b.dependency {
+            d["dependency"] = ["io": dep.io.rawValue, "fault": dep.fault.rawValue, "inFlight": dep.inFlight,
+                               "threadsBlocked": dep.threadsBlocked, "heldByDependency": dep.heldByDependency,
+                               "calls": dep.calls, "failures": dep.failures] as [String: Any]
+        }
+        if !b.breakers.isEmpty {
+            d["breakers"] = b.breakers.map { br -> [String: Any] in
+                ["dependency": br.dependency, "state": br.state.rawValue, "failureRate": br.failureRate,
+                 "slowCallRate": br.slowCallRate, "calls": br.calls, "failures": br.failures, "rejected": br.rejected,
+                 "rejectedBulkhead": br.rejectedBulkhead, "timeouts": br.timeouts, "inFlight": br.inFlight,
+                 "secondsClosed": br.secondsClosed, "secondsOpen": br.secondsOpen, "secondsHalfOpen": br.secondsHalfOpen,
+                 "transitions": br.transitions.count]
+            }
+        }
+        if let e = b.encoding {
+            d["encoding"] = ["mode": e.mode.rawValue, "responses": e.responses, "responseBytes": e.responseBytes,
+                             "encodeMilliseconds": Double(e.encodeNanoseconds) / 1e6] as [String: Any]
+        }
+        if let c = b.compression {
+            d["compression"] = ["mode": c.mode.rawValue, "level": c.level, "thresholdBytes": c.thresholdBytes,
+                                "compressedResponses": c.compressedResponses, "bytesIn": c.bytesIn, "bytesOut": c.bytesOut,
+                                "ratio": c.ratio, "milliseconds": Double(c.compressionNanoseconds) / 1e6,
+                                "uncompressedForClient": c.uncompressedForClient] as [String: Any]
+        }
+        if let pg = b.paging {
+            d["paging"] = ["mode": pg.mode.rawValue, "limitCap": pg.limitCap, "requests": pg.requests,
+                           "rowsMaterialized": pg.rowsMaterialized, "peakRowsPerRequest": pg.peakRowsPerRequest,
+                           "peakResponseBytes": pg.peakResponseBytes, "streamedExports": pg.streamedExports,
+                           "wholeExports": pg.wholeExports] as [String: Any]
+        }
         d["routes"] = b.routes.map { r -> [String: Any] in
             ["route": r.route, "requests": r.requests, "dbQueries": r.dbQueries, "dbQueriesPerRequest": r.queriesPerRequest,
              "dbMilliseconds": Double(r.dbNanoseconds) / 1e6, "latency": summary(r.latency),
