@@ -155,6 +155,7 @@ public final class HTTPServer: Sendable {
             stats.requestsServed += counter.requestsServed.load(ordering: .relaxed)
             stats.protocolErrors += counter.protocolErrors.load(ordering: .relaxed)
             stats.backPressuredConnections += counter.backPressuredConnections.load(ordering: .relaxed)
+            stats.peakStreamUnsentBytes = max(stats.peakStreamUnsentBytes, counter.peakStreamUnsentBytes.load(ordering: .relaxed))
             stats.droppedResponses += counter.droppedResponses.load(ordering: .relaxed)
             stats.busyNanoseconds.append(counter.busyNanoseconds.load(ordering: .relaxed))
         }

@@ -68,6 +68,9 @@ public struct HTTPServerStats: Sendable, Equatable {
     public var backPressuredConnections: Int = 0
     /// Responses dropped unencoded because their connection had closed (the client left) since start.
     public var droppedResponses: Int = 0
+    /// The most unsent bytes a streaming connection held after taking a piece of its stream, since start: with
+    /// back-pressure working it stays under `maxOutputBufferBytes` plus one piece, however long the stream.
+    public var peakStreamUnsentBytes: Int = 0
     /// Per serving thread: nanoseconds spent working (parsing, in the handler, writing), as opposed to
     /// waiting in epoll. Differences between two snapshots over wall time give the busy ratio.
     public var busyNanoseconds: [UInt64]
@@ -81,11 +84,18 @@ final class ServerLoopCounters: Sendable {
     let protocolErrors = Atomic<Int>(0)
     let backPressuredConnections = Atomic<Int>(0)
     let droppedResponses = Atomic<Int>(0)
+    let peakStreamUnsentBytes = Atomic<Int>(0)
     let busyNanoseconds = Atomic<UInt64>(0)
 
     /// Single writer (the loop thread), so a relaxed load + store is enough and cheaper than an RMW.
     @inline(__always)
     func bump(_ counter: borrowing Atomic<Int>, by delta: Int = 1) {
         counter.store(counter.load(ordering: .relaxed) &+ delta, ordering: .relaxed)
+    }
+
+    /// Raises a high-water mark (single writer, as `bump`).
+    @inline(__always)
+    func raise(_ counter: borrowing Atomic<Int>, to value: Int) {
+        if value > counter.load(ordering: .relaxed) { counter.store(value, ordering: .relaxed) }
     }
 }

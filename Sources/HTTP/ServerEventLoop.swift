@@ -522,6 +522,7 @@ final class ServerEventLoop {
             } else {
                 connection.output.append(contentsOf: bytes)
             }
+            handle.counters.raise(handle.counters.peakStreamUnsentBytes, to: connection.unsentBytes)
             markDirty(connection)
             pumpStream(connection)
         case .end:
