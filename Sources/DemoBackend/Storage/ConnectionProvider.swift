@@ -45,6 +45,8 @@ public enum PoolError: Error, Sendable, Equatable, CustomStringConvertible {
 ///
 /// The bookkeeping is `PoolStateMachine` behind a `Mutex`; opening, closing and waking waiters happen outside the
 /// lock. Waiters park on their own semaphore, so they are served strictly in arrival order.
+/// Connections opened in pool mode leave WAL checkpoints to `WALCheckpointer` (a background queue), so no request's
+/// commit pays for one.
 public final class ConnectionProvider: Sendable {
     /// How connections are provided.
     public enum PoolMode: Sendable, Equatable, CustomStringConvertible {
@@ -81,6 +83,8 @@ public final class ConnectionProvider: Sendable {
     private let opened = Atomic<UInt64>(0)
     private let closed = Atomic<UInt64>(0)
     private let openConnection: @Sendable (String) throws -> SQLiteConnection
+    /// Checkpoints the WAL for the connections opened in pool mode, off their commits.
+    let checkpointer: WALCheckpointer
 
     /// - Parameters:
     ///   - databasePath: an existing database (connections never create one).
@@ -101,6 +105,7 @@ public final class ConnectionProvider: Sendable {
         self.acquireTimeout = acquireTimeout
         self.state = Mutex(PoolStateMachine(mode: mode, maxWaiters: maxWaiters))
         self.openConnection = openConnection
+        checkpointer = WALCheckpointer(databasePath: databasePath)
     }
 
     /// The current mode.
@@ -181,7 +186,9 @@ public final class ConnectionProvider: Sendable {
             pooled = connection
         case .openPermit:
             do {
-                pooled = PooledConnection(try openConnection(databasePath))
+                let connection = try openConnection(databasePath)
+                if case .pool = mode { checkpointer.attach(to: connection) }
+                pooled = PooledConnection(connection)
                 opened.add(1, ordering: .relaxed)
             } catch {
                 let actions = state.withLock { $0.openFailed() }

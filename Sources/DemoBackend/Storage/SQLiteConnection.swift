@@ -35,6 +35,8 @@ public final class SQLiteConnection {
     public var observer: (any QueryObserver)?
     /// Running totals of statements executed on this connection (pragmas at open included); reset it at will.
     public var statistics = QueryStatistics()
+    /// What this connection's WAL hook calls (`WALCheckpointer.attach`), kept alive as long as the connection.
+    var walHookOwner: AnyObject?
 
     private var cache: [String: SQLiteStatement] = [:]
     private var isClosed = false

@@ -1,0 +1,50 @@
+import Testing
+import TestSupport
+@testable import DemoBackend
+
+/// Pooled connections leave WAL checkpoints to `WALCheckpointer` (off the committing request); connections opened
+/// per request keep SQLite's automatic checkpoint.
+@Suite("Storage: WAL checkpoints off the request path")
+final class StorageCheckpointTests {
+    let directory: StorageTempDirectory
+    let path: String
+
+    init() throws {
+        directory = try StorageTempDirectory()
+        path = directory.file("wal.sqlite")
+        let connection = try SQLiteConnection(path: path, create: true)
+        try connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+        connection.close()
+    }
+
+    deinit { directory.remove() }
+
+    /// `PRAGMA wal_autocheckpoint` reads 0 once a WAL hook replaces the automatic checkpoint.
+    static func autocheckpointPages(_ provider: ConnectionProvider) throws -> Int64 {
+        try provider.withConnection { db in try db.prepare("PRAGMA wal_autocheckpoint").firstRow { $0.int(0) } ?? -1 }
+    }
+
+    @Test func pooledCommitsPastTheThresholdAreCheckpointedInTheBackground() throws {
+        let provider = ConnectionProvider(databasePath: path, mode: .pool(size: 2), acquireTimeout: .seconds(30))
+        #expect(try Self.autocheckpointPages(provider) == 0)
+        // Each commit adds at least one page (a 4 KiB row on 4 KiB pages): past the threshold well before the end.
+        let rows = Int(WALCheckpointer.thresholdPages) + 200
+        for _ in 0..<rows {
+            try provider.withConnection { db in
+                try db.transaction {
+                    let insert = try db.prepare("INSERT INTO t (v) VALUES (zeroblob(4096))")
+                    try insert.run()
+                }
+            }
+        }
+        #expect(waitUntilBlocking(deadline: .seconds(30)) { provider.checkpointer.checkpoints.completed >= 1 })
+        #expect(provider.checkpointer.checkpoints.failed == 0)
+        let count = try provider.withConnection { db in try db.prepare("SELECT count(*) FROM t").firstRow { $0.int(0) } }
+        #expect(count == Int64(rows))
+    }
+
+    @Test func perRequestConnectionsKeepTheAutomaticCheckpoint() throws {
+        let provider = ConnectionProvider(databasePath: path, mode: .perRequest)
+        #expect(try Self.autocheckpointPages(provider) == Int64(WALCheckpointer.thresholdPages))
+    }
+}
