@@ -32,12 +32,13 @@ struct ServingQueueTests {
             send("/api/articles/\(slug)/related")
             #expect(waitUntilBlocking(deadline: .seconds(20)) { api.backend.probe().dependency?.threadsBlocked == held })
         }
-        let before = try #require(api.backend.probe().serving?.connectionsWaiting)
         for _ in 0..<6 { send("/api/tags") }
-        // Nobody reads these six: they wait in the kernel, and the probe counts them.
+        // Nobody reads these six: they wait in the kernel, and the probe counts them (the two held requests were
+        // read, so they are not). No "before" reading to add to: the count is refreshed at most once a second
+        // (`HTTPServer.kernelQueues`), so one taken now may still show the held two as unread.
         #expect(waitUntilBlocking(deadline: .seconds(20)) {
             let s = api.backend.probe().serving
-            return (s?.connectionsWaiting ?? 0) >= before + 6 && (s?.acceptQueue ?? 0) >= 6
+            return (s?.connectionsWaiting ?? 0) >= 6 && (s?.acceptQueue ?? 0) >= 6
         })
         #expect(api.backend.probe().serving?.model == .blocking)
         // Healed, everything queued is served and the queue drains.

@@ -39,6 +39,7 @@ final class StorageCheckpointTests {
         }
         #expect(waitUntilBlocking(deadline: .seconds(30)) { provider.checkpointer.checkpoints.completed >= 1 })
         #expect(provider.checkpointer.checkpoints.failed == 0)
+        #expect(provider.checkpointer.checkpoints.inCommit == 0)   // far below the in-commit bound
         let count = try provider.withConnection { db in try db.prepare("SELECT count(*) FROM t").firstRow { $0.int(0) } }
         #expect(count == Int64(rows))
     }

@@ -14,9 +14,17 @@ import Synchronization
 /// checkpoint on this queue, on a connection of its own (passive: it copies what no reader still needs and never
 /// waits for or blocks readers or writers; what it leaves is taken by the next one). Connections opened per request
 /// (the `pool` knob's naive setting) keep SQLite's default, like separate processes sharing a file.
+///
+/// The WAL file only starts over when a writer begins while every frame has been copied back; under a steady stream
+/// of commits a background checkpoint rarely ends at such a moment (a wrk of one client posting comments grew it to
+/// 24 MB), so: the next checkpoint is due when `thresholdPages` more frames have been added since the last one
+/// copied (not on every commit past the threshold), and past `inCommitLimitPages` the committing connection
+/// checkpoints itself, as SQLite's default would, which bounds the file.
 final class WALCheckpointer: Sendable {
     /// WAL size that triggers a checkpoint: SQLite's own default for `wal_autocheckpoint`.
     static let thresholdPages: Int32 = 1_000
+    /// WAL size past which a commit checkpoints in place (≈ 40 MB at 4 KiB pages): the bound on the file.
+    static let inCommitLimitPages: Int32 = 10_000
 
     private let databasePath: String
     private let queue = DispatchQueue(label: "dyno.wal-checkpoint", qos: .utility)
@@ -26,31 +34,42 @@ final class WALCheckpointer: Sendable {
     private let connection = Mutex<SQLiteConnection?>(nil)
     private let completed = Atomic<UInt64>(0)
     private let failed = Atomic<UInt64>(0)
+    private let inCommit = Atomic<UInt64>(0)
+    /// The WAL's size in frames when the last background checkpoint ran (all of them copied, unless readers held
+    /// some back): the next one is due `thresholdPages` later.
+    private let walFramesAtLastCheckpoint = Atomic<Int32>(0)
 
     init(databasePath: String) {
         self.databasePath = databasePath
     }
 
-    /// Checkpoints run so far, and those that failed (a failed one is retried after the next commit past the
-    /// threshold; the WAL only grows meanwhile, nothing is lost).
-    var checkpoints: (completed: UInt64, failed: UInt64) {
-        (completed.load(ordering: .relaxed), failed.load(ordering: .relaxed))
+    /// Background checkpoints run so far, those that failed (retried at the next commit that finds one due; the WAL
+    /// only grows meanwhile, nothing is lost), and checkpoints run by a commit past `inCommitLimitPages`.
+    var checkpoints: (completed: UInt64, failed: UInt64, inCommit: UInt64) {
+        (completed.load(ordering: .relaxed), failed.load(ordering: .relaxed), inCommit.load(ordering: .relaxed))
     }
 
     /// Installs the hook on `connection` (replacing its automatic checkpoint). The connection keeps this checkpointer
     /// alive as long as it may call the hook.
     func attach(to connection: SQLiteConnection) {
         connection.walHookOwner = self
-        sqlite3_wal_hook(connection.handle, { context, _, _, pages in
+        sqlite3_wal_hook(connection.handle, { context, db, name, pages in
             guard let context else { return SQLITE_OK }
-            Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(walPages: pages)
+            let checkpointer = Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue()
+            if pages >= WALCheckpointer.inCommitLimitPages {
+                checkpointer.inCommit.add(1, ordering: .relaxed)
+                return sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            }
+            checkpointer.committed(walPages: pages)
             return SQLITE_OK
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Called by SQLite after a commit (its write lock already released) with the WAL's size in pages.
     private func committed(walPages: Int32) {
-        guard walPages >= Self.thresholdPages,
+        let last = walFramesAtLastCheckpoint.load(ordering: .relaxed)
+        let added = walPages >= last ? walPages - last : walPages   // smaller than at the last one: started over
+        guard added >= Self.thresholdPages,
               scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
         queue.async { self.checkpoint() }
@@ -58,16 +77,19 @@ final class WALCheckpointer: Sendable {
 
     /// Drains the WAL into the database as far as readers allow (see the type's comment).
     func checkpoint() {
-        let succeeded = connection.withLock { db -> Bool in
+        let walFrames = connection.withLock { db -> Int32? in
             do {
                 if db == nil { db = try SQLiteConnection(path: databasePath) }
-                try db?.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                return true
+                // One row: busy flag, frames in the WAL, frames copied back.
+                let statement = try db?.prepare("PRAGMA wal_checkpoint(PASSIVE)")
+                return try statement?.firstRow { Int32(truncatingIfNeeded: $0.int(1)) } ?? nil
             } catch {
                 db = nil   // reopened next time, in case this one is broken
-                return false
+                return nil
             }
         }
+        if let walFrames { walFramesAtLastCheckpoint.store(walFrames, ordering: .relaxed) }
+        let succeeded = walFrames != nil
         if succeeded { completed.add(1, ordering: .relaxed) } else { failed.add(1, ordering: .relaxed) }
         scheduled.store(false, ordering: .releasing)
     }
