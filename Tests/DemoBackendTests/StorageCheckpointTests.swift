@@ -1,10 +1,11 @@
+import Synchronization
 import Testing
 import TestSupport
 @testable import DemoBackend
 
-/// Pooled connections leave WAL checkpoints to `WALCheckpointer` (off the committing request); connections opened
-/// per request keep SQLite's automatic checkpoint.
-@Suite("Storage: WAL checkpoints off the request path")
+/// Pooled connections leave WAL checkpoints to `WALCheckpointer` (off the committing request) and take turns for
+/// writes at their `WriterGate`; connections opened per request keep SQLite's automatic checkpoint and busy handler.
+@Suite("Storage: WAL checkpoints and writers off the request path")
 final class StorageCheckpointTests {
     let directory: StorageTempDirectory
     let path: String
@@ -47,5 +48,33 @@ final class StorageCheckpointTests {
     @Test func perRequestConnectionsKeepTheAutomaticCheckpoint() throws {
         let provider = ConnectionProvider(databasePath: path, mode: .perRequest)
         #expect(try Self.autocheckpointPages(provider) == Int64(WALCheckpointer.thresholdPages))
+    }
+
+    /// With SQLite's busy handler off (`busy_timeout=0`), a `BEGIN IMMEDIATE` that met another writer would fail at
+    /// once with SQLITE_BUSY: none does, because pooled writers queue at the gate instead.
+    @Test func pooledWritersTakeTurnsWithoutMeetingSQLitesLock() throws {
+        let provider = ConnectionProvider(databasePath: path, mode: .pool(size: 4), acquireTimeout: .seconds(30))
+        let failures = Mutex<[String]>([])
+        let threads = (0..<4).map { _ in
+            StorageTestThread {
+                for _ in 0..<50 {
+                    do {
+                        try provider.withConnection { db in
+                            try db.execute("PRAGMA busy_timeout=0")
+                            try db.transaction {
+                                try db.prepare("INSERT INTO t (v) VALUES (randomblob(64))").run()
+                                try db.prepare("SELECT count(*) FROM t").firstRow { _ in () }
+                            }
+                        }
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+            }
+        }
+        for thread in threads { thread.join() }
+        #expect(failures.withLock { $0 } == [])
+        let count = try provider.withConnection { db in try db.prepare("SELECT count(*) FROM t").firstRow { $0.int(0) } }
+        #expect(count == 200)
     }
 }

@@ -46,7 +46,7 @@ public enum PoolError: Error, Sendable, Equatable, CustomStringConvertible {
 /// The bookkeeping is `PoolStateMachine` behind a `Mutex`; opening, closing and waking waiters happen outside the
 /// lock. Waiters park on their own semaphore, so they are served strictly in arrival order.
 /// Connections opened in pool mode leave WAL checkpoints to `WALCheckpointer` (a background queue), so no request's
-/// commit pays for one.
+/// commit pays for one, and take turns for write transactions at a `WriterGate` instead of polling SQLite's lock.
 public final class ConnectionProvider: Sendable {
     /// How connections are provided.
     public enum PoolMode: Sendable, Equatable, CustomStringConvertible {
@@ -85,6 +85,8 @@ public final class ConnectionProvider: Sendable {
     private let openConnection: @Sendable (String) throws -> SQLiteConnection
     /// Checkpoints the WAL for the connections opened in pool mode, off their commits.
     let checkpointer: WALCheckpointer
+    /// Queues the write transactions of the connections opened in pool mode (`WriterGate`).
+    let writerGate = WriterGate()
 
     /// - Parameters:
     ///   - databasePath: an existing database (connections never create one).
@@ -187,7 +189,10 @@ public final class ConnectionProvider: Sendable {
         case .openPermit:
             do {
                 let connection = try openConnection(databasePath)
-                if case .pool = mode { checkpointer.attach(to: connection) }
+                if case .pool = mode {
+                    checkpointer.attach(to: connection)
+                    connection.writerGate = writerGate
+                }
                 pooled = PooledConnection(connection)
                 opened.add(1, ordering: .relaxed)
             } catch {

@@ -37,6 +37,8 @@ public final class SQLiteConnection {
     public var statistics = QueryStatistics()
     /// What this connection's WAL hook calls (`WALCheckpointer.attach`), kept alive as long as the connection.
     var walHookOwner: AnyObject?
+    /// Shared by the connections of one pool: their write transactions take turns here before `BEGIN IMMEDIATE`.
+    var writerGate: WriterGate?
 
     private var cache: [String: SQLiteStatement] = [:]
     private var isClosed = false
@@ -204,8 +206,14 @@ public final class SQLiteConnection {
                 throw error
             }
         }
-        try cachedStatement(&beginImmediateStatement, "BEGIN IMMEDIATE").run()
-        return try finishTransaction(body)
+        guard let writerGate else {
+            try cachedStatement(&beginImmediateStatement, "BEGIN IMMEDIATE").run()
+            return try finishTransaction(body)
+        }
+        return try writerGate.withWriteTurn {
+            try cachedStatement(&beginImmediateStatement, "BEGIN IMMEDIATE").run()
+            return try finishTransaction(body)
+        }
     }
 
     /// Runs `body` in a deferred (read) transaction: all its selects share one WAL read snapshot and one lock
