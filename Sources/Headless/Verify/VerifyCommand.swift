@@ -56,7 +56,7 @@ public enum VerifyCommand {
                 planned.append((check, nil))
             }
         }
-        let ablation = plan.ablation ? Ablation(settings: settings, definitions: definitions, rate: plan.readRate) : nil
+        let ablation = plan.ablation ? Ablation(settings: settings, definitions: definitions, rate: plan.ablationRate ?? plan.readRate) : nil
         if let ablation { trials += ablation.trials(settings) }
 
         say("dyno verify\(plan.quick ? " --quick" : ""): \(Set(trials).count) trials, scale \(plan.scale) (data \(data)), "
@@ -82,7 +82,9 @@ public enum VerifyCommand {
         }
         let seconds = Date().timeIntervalSince(started)
         print(table(results), terminator: "")
-        if !ablationRows.isEmpty { print("\nAblation (read mix at \(VerifyFormat.rate(plan.readRate))):\n" + ablationTable(ablationRows), terminator: "") }
+        if !ablationRows.isEmpty {
+            print("\nAblation (read mix at \(VerifyFormat.rate(plan.ablationRate ?? plan.readRate))):\n" + ablationTable(ablationRows), terminator: "")
+        }
         let failed = results.filter { $0.verdict.outcome == .failed }.count
         print(failed == 0 ? "\nverify: every check that ran passed (\(Int(seconds)) s)\n"
                           : "\nverify: \(failed) check(s) FAILED (\(Int(seconds)) s)\n", terminator: "")

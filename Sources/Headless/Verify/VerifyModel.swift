@@ -200,6 +200,9 @@ public struct VerifyPlan: Sendable, Equatable {
     /// around it, not climbing.
     public var capacityNaiveStart: Double = 20
     public var capacityOptimizedStart: Double = 400
+    /// The ablation's rate: one the all-naive backend sustains, so its p95 measures work, not a queue (above its
+    /// capacity any knob that lifts it past the rate takes "99%" of the p95 gain). Default: `readRate`.
+    public var ablationRate: Double? = nil
     /// Run the ablation (every knob alone on from naive, alone off from optimized).
     public var ablation: Bool
     /// Whether the "p99 within 1.5× of …" parts of the non-blocking and external-calls checks decide the verdict.
@@ -236,6 +239,10 @@ public struct VerifyPlan: Sendable, Equatable {
             capacitySLO: ServiceLevel(p99Seconds: 0.5, maxErrorRate: 0.01), ablation: true)
         plan.leakSettleSeconds = 8
         plan.leakMeasureSeconds = 20
+        // At scale 0.2 a report reads more articles and costs more CPU than at 0.05: 2 a second keep about a core busy.
+        plan.heavyReportRate = 2
+        // All-naive sustains about 23/s at scale 0.2 here (its capacity); the read checks' 40/s is above that.
+        plan.ablationRate = 10
         return plan
     }()
 }

@@ -31,7 +31,7 @@ enum VerifyReport {
         if !ablation.isEmpty {
             d.sections.append(.init(
                 title: "Ablation",
-                paragraphs: ["Read mix at \(VerifyFormat.rate(plan.readRate)). Each knob alone on from all-naive, and alone off from "
+                paragraphs: ["Read mix at \(VerifyFormat.rate(plan.ablationRate ?? plan.readRate)) (a rate the all-naive backend sustains). Each knob alone on from all-naive, and alone off from "
                              + "all-optimized. Share: how far the knob alone moves the figure along the whole naive→optimized "
                              + "change (on: from naive; off: what turning it off alone gives back). 100% = all of it; "
                              + "shares need not add up to 100% (knobs interact)."],
