@@ -58,7 +58,11 @@ final class WALCheckpointer: Sendable {
             let checkpointer = Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue()
             if pages >= WALCheckpointer.inCommitLimitPages {
                 checkpointer.inCommit.add(1, ordering: .relaxed)
-                return sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                // Its result is not ours to return: an error here would make the COMMIT that already happened
+                // report a failure (SQLite's own hook ignores it too). SQLITE_BUSY just means the background
+                // checkpoint is running.
+                _ = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                return SQLITE_OK
             }
             checkpointer.committed(walPages: pages)
             return SQLITE_OK
