@@ -75,26 +75,13 @@ struct ConsoleTmuxTests {
                 // The server forks from new-session and would hold a pipe open forever: no capture then.
                 posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
             }
-            // A clean signal state for tmux and what it runs: the test process may block or ignore signals
-            // (SIGWINCH among them), and both survive exec.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var empty = sigset_t(), all = sigset_t()
-            sigemptyset(&empty)
-            sigfillset(&all)
-            posix_spawnattr_setsigmask(&attributes, &empty)
-            posix_spawnattr_setsigdefault(&attributes, &all)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-            var cArgs = argv.map { strdup($0) } + [nil]
-            defer { for p in cArgs { free(p) } }
-            var pid: pid_t = 0
-            let rc = posix_spawn(&pid, argv[0], &actions, &attributes, &cArgs, environ)
-            if capturing { close(fds[1]) }
-            guard rc == 0 else {
-                if capturing { close(fds[0]) }
-                throw SpawnError(what: "posix_spawn \(argv[0]): \(rc)")
+            // A clean signal state for tmux and what it runs (see `spawnWithCleanSignals`).
+            let pid: pid_t
+            do { pid = try spawnWithCleanSignals(argv, &actions) } catch {
+                if capturing { close(fds[0]); close(fds[1]) }
+                throw SpawnError(what: "\(error)")
             }
+            if capturing { close(fds[1]) }
             var output = [UInt8]()
             if capturing {
                 var buffer = [UInt8](repeating: 0, count: 65536)

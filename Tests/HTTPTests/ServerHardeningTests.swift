@@ -8,17 +8,10 @@ import TestSupport
 /// deadline, strict framing (Host, request line) and binding before serving.
 @Suite("HTTPServer hardening")
 struct ServerHardeningTests {
-    private func startServer(
-        threads: Int = 1,
-        configure: (inout HTTPServerConfiguration) -> Void = { _ in },
-        handler: @escaping HTTPHandler
-    ) throws -> HTTPServer {
-        var configuration = HTTPServerConfiguration()
-        configuration.threads = threads
-        configure(&configuration)
-        let server = HTTPServer(configuration: configuration, handler: handler)
-        try server.start()
-        return server
+    /// One serving thread unless a test asks for more: the hardening cases are about one connection's state.
+    private func startServer(threads: Int = 1, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+                             handler: @escaping HTTPHandler) throws -> HTTPServer {
+        try startTestServer(threads: threads, configure: configure, handler: handler)
     }
 
     private static let ok: HTTPHandler = { request, responder in

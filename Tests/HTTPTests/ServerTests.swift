@@ -4,28 +4,11 @@ import Testing
 import TestSupport
 @testable import HTTP
 
-/// Thread-safe box for state shared between a test and handlers running on serving threads.
-final class ServerTestBox<Value: Sendable>: Sendable {
-    private let storage: Mutex<Value>
-    init(_ value: Value) { storage = Mutex(value) }
-    func update<R>(_ body: (inout Value) -> R) -> R { storage.withLock { body(&$0) } }
-    var value: Value { storage.withLock { $0 } }
-}
-
 @Suite("HTTPServer")
 struct ServerTests {
-    /// Starts a server on 127.0.0.1:0 with short timeouts unless overridden.
-    private func startServer(
-        threads: Int = 2,
-        configure: (inout HTTPServerConfiguration) -> Void = { _ in },
-        handler: @escaping HTTPHandler
-    ) throws -> HTTPServer {
-        var configuration = HTTPServerConfiguration()
-        configuration.threads = threads
-        configure(&configuration)
-        let server = HTTPServer(configuration: configuration, handler: handler)
-        try server.start()
-        return server
+    private func startServer(threads: Int = 2, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+                             handler: @escaping HTTPHandler) throws -> HTTPServer {
+        try startTestServer(threads: threads, configure: configure, handler: handler)
     }
 
     /// Responds synchronously with "<method> <path> <body>".

@@ -17,6 +17,27 @@ public let dynoBinary: String? = {
     return ["debug", "release"].map { "\(root)/.build/\($0)/dyno" }.first(where: executable)
 }()
 
+/// Starts `argv` (argv[0] an absolute path) with `actions` and a clean signal state: the test process may block or
+/// ignore signals (SIGWINCH, SIGPIPE among them), and both survive exec, so the child gets an empty mask and every
+/// signal at its default. Returns the pid.
+public func spawnWithCleanSignals(_ argv: [String], _ actions: inout posix_spawn_file_actions_t) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t(), all = sigset_t()
+    sigemptyset(&empty)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let cArgs = argv.map { strdup($0) } + [nil]
+    defer { for p in cArgs { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, environ)
+    guard rc == 0 else { throw TestSupportError("posix_spawn \(argv[0]) failed: \(rc)") }
+    return pid
+}
+
 /// A child process started with posix_spawn, stdout and stderr written to files (a pipe nobody reads could fill
 /// and stall the child). `kill` and `wait` act on this child's pid only. Killed with SIGKILL when deinitialized
 /// while still running, so a failing test leaves no process behind.
@@ -36,22 +57,7 @@ public final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // The test process may block or ignore signals (both survive exec): the child gets the defaults.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, environ)
-        guard rc == 0 else { throw TestSupportError("posix_spawn \(argv[0]) failed: \(rc)") }
-        self.pid = pid
+        self.pid = try spawnWithCleanSignals(argv, &actions)
     }
 
     deinit {
