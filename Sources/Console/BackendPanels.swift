@@ -247,6 +247,19 @@ enum BackendPanels {
         }
     }
 
+    /// `LeakDetector` over (second, RSS bytes) samples of a scraped target: its threshold and fit, no warm-up (the
+    /// panel shows the last minute), a verdict after 30 samples over 30 s.
+    static func rssTrend<S: Sequence>(_ samples: S) -> LeakAssessment where S.Element == (Int, Double) {
+        var rule = LeakDetector.Configuration()
+        rule.warmUpSeconds = 0
+        rule.windowSamples = 60
+        rule.minimumSamples = 30
+        rule.minimumSpanSeconds = 29
+        var detector = LeakDetector(configuration: rule)
+        for (second, bytes) in samples { detector.record(atSeconds: Double(second), bytes: bytes) }
+        return detector.assessment
+    }
+
     static func memory(_ rss: UInt64?, _ ctx: RenderContext, _ r: Rect) {
         let canvas = ctx.canvas
         guard let rss else { return noProbe("memory", canvas, r) }
@@ -256,16 +269,15 @@ enum BackendPanels {
         }
         guard let now = rss > 0 ? Double(rss) : samples.last?.1 else { return noProbe("memory", canvas, r) }
         var items: [(String, String, Style)] = [("RSS", Text.bytes(now), Style(.accent, bold: true))]
-        // Growth over the last minute (or what there is of it): a steady climb is how a leak looks.
-        let recent = samples.suffix(60)
-        if let first = recent.first, let last = recent.last, last.0 > first.0 {
-            let perMinute = (last.1 - first.1) / Double(last.0 - first.0) * 60
-            let sign = perMinute >= 0 ? "+" : "-"
-            let climbing = perMinute > 1_048_576
-            items.append(("", sign + Text.bytes(abs(perMinute)) + "/min", climbing ? Style(.warning, bold: true) : .muted))
-            // A first impression only (the headless leak check is the verdict): a minute-long climb of over
-            // 1 MiB/min is worth a look, after 30 s of samples.
-            if last.0 - first.0 >= 30 {
+        // The last minute through the same leak detector as the embedded backend's (least squares with its fit):
+        // a first impression only, after 30 s of samples; a wobble between two readings is not a climb.
+        let trend = rssTrend(samples.suffix(60))
+        if trend.samples >= 2 {
+            let perMinute = trend.slopeBytesPerSecond * 60
+            let climbing = trend.verdict == .growing
+            items.append(("", (perMinute >= 0 ? "+" : "-") + Text.bytes(abs(perMinute)) + "/min",
+                          climbing ? Style(.warning, bold: true) : .muted))
+            if trend.verdict != .collecting {
                 items.append(("", climbing ? "climbing" : "steady", climbing ? Style(.warning, bold: true) : .good))
             }
         }
