@@ -137,16 +137,18 @@ struct BackendStorageKnobTests {
         return SecondaryIndexes.present(on: db)
     }
 
-    @Test func indexesKnobDropsAndRebuildsLive() async throws {
+    /// Waits on its thread (not `await`): under the whole suite an awaiting test can wait minutes for a free thread
+    /// of the cooperative pool to resume on (this one once took 272 s).
+    @Test func indexesKnobDropsAndRebuildsLive() throws {
         let api = try APITestBackend()
         defer { api.stop() }
         #expect(try Self.indexesPresent(api))
         try api.knobs.set(["indexes": "off"], source: "test")
-        #expect(try await waitUntil(deadline: .seconds(20)) { try !Self.indexesPresent(api) && api.backend.probe().indexBuildProgress == nil })
+        #expect(try waitUntilBlocking(deadline: .seconds(20)) { try !Self.indexesPresent(api) && api.backend.probe().indexBuildProgress == nil })
         // Still serving, same answers, just slower plans.
         #expect(try api.request("GET", "/api/articles?limit=3").status == 200)
         try api.knobs.set(["indexes": "on"], source: "test")
-        #expect(try await waitUntil(deadline: .seconds(20)) { try Self.indexesPresent(api) })
+        #expect(try waitUntilBlocking(deadline: .seconds(20)) { try Self.indexesPresent(api) })
         #expect(try api.request("GET", "/api/tags").status == 200)
         // The builds' statements are counted too, under their own label.
         #expect(api.backend.metrics[.background].dbQueries.value > 0)

@@ -52,6 +52,12 @@ public final class RawSocketClient {
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     /// Sends all of `bytes`.
+    /// The peer closed the connection before sending a single byte of a response: on a reused keep-alive connection,
+    /// the server's idle timeout closed it before the request arrived (clients retry such a request on a new one).
+    public struct ClosedBeforeResponse: Error, CustomStringConvertible {
+        public var description: String { "connection closed before any byte of a response" }
+    }
+
     public func send(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
@@ -73,7 +79,10 @@ public final class RawSocketClient {
         while true {
             headEnd = Self.find([13, 10, 13, 10], in: buffer)
             if headEnd != nil { break }
-            guard try fill() else { throw TestSupportError("connection closed before a full response head") }
+            guard try fill() else {
+                if buffer.isEmpty { throw ClosedBeforeResponse() }
+                throw TestSupportError("connection closed before a full response head")
+            }
         }
         let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
