@@ -2,6 +2,8 @@
 #include "CLinuxShim.h"
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -64,4 +66,9 @@ int dyno_heap_trim(void) { return malloc_trim(0); }
 
 int dyno_heap_tune(int max_arenas, int mmap_threshold_bytes) {
     return mallopt(M_ARENA_MAX, max_arenas) && mallopt(M_MMAP_THRESHOLD, mmap_threshold_bytes);
+}
+
+int dyno_thread_sched_idle(void) {
+    struct sched_param param = {0};
+    return pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);
 }

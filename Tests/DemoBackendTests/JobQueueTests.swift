@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import Testing
 import TestSupport
@@ -45,6 +46,24 @@ struct JobQueueTests {
         #expect(runs.withLock { $0.count } == 20)
         #expect(queue.statistics.depth == 0)
         #expect(queue.statistics.latency.count == 20)
+    }
+
+    @Test func workersRunUnderIdleScheduling() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // The handler reports its own thread's policy, read back from the kernel (sched_getscheduler on itself).
+        let policies = Mutex<[Int32]>([])
+        let queue = try JobQueue(path: directory.file("jobs.sqlite"), configuration: Self.configuration()) { _ in
+            policies.withLock { $0.append(sched_getscheduler(0)) }
+            return "ok"
+        }
+        try queue.start()
+        defer { queue.stop() }
+        for i in 0..<4 { _ = try queue.enqueue(kind: "test", payload: "p\(i)") }
+        #expect(waitUntilBlocking(deadline: .seconds(20)) { queue.statistics.completed == 4 })
+        let seen = policies.withLock { $0 }
+        #expect(seen.count == 4)
+        #expect(seen.allSatisfy { $0 == 5 }, "policies \(seen): 5 is SCHED_IDLE")
     }
 
     @Test func aFailedJobIsRetriedUntilItSucceeds() throws {

@@ -219,6 +219,8 @@ import Testing
         #expect(abs(rows[0].shareOff.achievedRate - 0.1) < 1e-9)
         #expect(rows[0].shareOff.queriesPerRead == 0.5)
         #expect(Ablation.share(5, from: 3, to: 3) == nil)
+        // Ends that differ by noise (10.0/s vs 10.1/s achieved at a rate both sustain) give no share, not ±300%.
+        #expect(Ablation.share(9.8, from: 10.0, to: 10.1) == nil)
     }
 
     @Test func ablationGroupsPoolSizeWithPool() {

@@ -21,6 +21,9 @@ int dyno_eventfd(void);                              // EFD_CLOEXEC | EFD_NONBLO
 int dyno_accept_nonblocking(int listen_fd);
 /// prctl(PR_SET_TIMERSLACK): how late the calling thread's timed waits may end (Linux default 50 µs).
 int dyno_set_timer_slack(unsigned long nanoseconds);
+/// Puts the calling thread under SCHED_IDLE (it runs only on CPU no other thread wants; a waking normal thread
+/// preempts it at once). 0 on success, else an errno value.
+int dyno_thread_sched_idle(void);
 
 /// A TCP server's waiting work as the kernel sees it (IPv4 sockets whose local port is the server's).
 struct dyno_tcp_server_queues {

@@ -34,11 +34,14 @@ public enum CapacityRunner {
 
     /// Drops the offered rate to a trickle and waits until the backlog is gone, so whatever runs next starts from
     /// an idle target. Used before a gentler step and before a change of knobs (verify).
-    /// Nothing to drain (the generator on schedule, at most 8 requests in flight at the latest tick) returns at
-    /// once: a rate the target kept up with leaves no backlog, and waiting for two calm ticks costs 2 s a trial.
+    /// The rate stays at the trickle until the caller sets the next one, so knob changes made meanwhile (verify: a
+    /// live index drop, the naive preset) meet 1 request a second, not the previous rate. Nothing to drain (the
+    /// generator on schedule, at most 8 requests in flight at the latest tick) returns at once: a rate the target
+    /// kept up with leaves no backlog, and waiting for two calm ticks costs 2 s a trial.
     public static func drainAtTrickle(session: RunSession, clock: any RunClock) {
-        if let s = session.latestSnapshot, s.load.generator.lagSeconds < 0.05, s.load.inFlight <= 8 { return }
+        let calm = session.latestSnapshot.map { $0.load.generator.lagSeconds < 0.05 && $0.load.inFlight <= 8 } ?? false
         session.setRate(trickleRate, source: "drain")
+        if calm { return }
         waitForDrain(session: session, rate: trickleRate, clock: clock)
     }
 

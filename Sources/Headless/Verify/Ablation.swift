@@ -73,10 +73,11 @@ public struct Ablation: Sendable {
         public var shareOff: Figures
     }
 
-    /// How far `x` moved from `from` towards `to`, as a fraction of `to − from` (nil when the ends are equal).
+    /// How far `x` moved from `from` towards `to`, as a fraction of `to − from`; nil when the ends differ by less
+    /// than 5% (at a rate both ends sustain, achieved rates differ by noise, and a share of noise reads as ±300%).
     public static func share(_ x: Double, from: Double, to: Double) -> Double? {
         let whole = to - from
-        guard abs(whole) > 1e-12 else { return nil }
+        guard abs(whole) > 0.05 * max(abs(from), abs(to)), abs(whole) > 1e-12 else { return nil }
         return (x - from) / whole
     }
 

@@ -196,6 +196,10 @@ public struct VerifyPlan: Sendable, Equatable {
     /// report of ~0.45 s of CPU at scale 1; at verify's smaller scales a report reads fewer articles and costs less,
     /// so verify sends more, enough to keep about a core busy.
     public var heavyReportRate: Double = 4
+    /// Measured seconds of the non-blocking check's trials (nil: `measureSeconds`). Its verdict is a ratio of two
+    /// p99s of a few milliseconds: over 10 s at 100/s each p99 rests on 10 responses, and two quiet runs gave 1.16×
+    /// and 1.86×; the full run measures 30 s.
+    public var heavyMeasureSeconds: Double? = nil
     /// Where the two capacity searches start (requests/s): near each side's knee, so the search spends its steps
     /// around it, not climbing.
     public var capacityNaiveStart: Double = 20
@@ -241,6 +245,7 @@ public struct VerifyPlan: Sendable, Equatable {
         plan.leakMeasureSeconds = 20
         // At scale 0.2 a report reads more articles and costs more CPU than at 0.05: 2 a second keep about a core busy.
         plan.heavyReportRate = 2
+        plan.heavyMeasureSeconds = 30
         // All-naive sustains about 23/s at scale 0.2 here (its capacity); the read checks' 40/s is above that.
         plan.ablationRate = 10
         return plan

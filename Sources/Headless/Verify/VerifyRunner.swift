@@ -56,11 +56,15 @@ public struct VerifyRunner {
         t.knobs.filter { s.optimized[$0.key] != $0.value }.count
     }
 
+    /// The trial's knobs said against whichever end is closer: "all optimized", "all naive", "optimized but
+    /// cache=off", "naive but indexes=on".
     func changed(_ t: VerifyTrial, _ s: KnobSettings) -> String {
-        let d = t.knobs.filter { s.optimized[$0.key] != $0.value }.sorted { $0.key < $1.key }
-        if d.isEmpty { return "all optimized" }
-        if d.count >= s.naive.count / 2 && t.knobs == s.naive { return "all naive" }
-        return "optimized but " + d.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let fromOptimized = t.knobs.filter { s.optimized[$0.key] != $0.value }.sorted { $0.key < $1.key }
+        let fromNaive = t.knobs.filter { s.naive[$0.key] != $0.value }.sorted { $0.key < $1.key }
+        if fromOptimized.isEmpty { return "all optimized" }
+        if fromNaive.isEmpty { return "all naive" }
+        let (base, d) = fromNaive.count < fromOptimized.count ? ("naive", fromNaive) : ("optimized", fromOptimized)
+        return base + " but " + d.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
 
     /// The shipped profile behind `mix`, as one open-model session without end, schedule or thresholds.
@@ -136,7 +140,8 @@ public struct VerifyRunner {
             sleep(leak ? plan.leakSettleSeconds : plan.settleSeconds)
             session.resetStatistics(source: "verify")
             let before = built.backend?.probe()
-            let samples = leak ? sampleMemory(seconds: plan.leakMeasureSeconds) : { sleep(plan.measureSeconds); return [] }()
+            let measureFor = trial.mix == .heavy || trial.mix == .light ? plan.heavyMeasureSeconds ?? plan.measureSeconds : plan.measureSeconds
+            let samples = leak ? sampleMemory(seconds: plan.leakMeasureSeconds) : { sleep(measureFor); return [] }()
             guard let snapshot = session.latestSnapshot else { throw RunError(description: "the session produced no snapshot") }
             let resetAt = snapshot.events.last { $0.kind == "reset" }?.atSeconds ?? 0
             var m = Self.figures(snapshot, histograms: session.result().routeHistograms, backendBefore: before)
