@@ -255,9 +255,7 @@ enum BackendPanels {
         rule.windowSamples = 60
         rule.minimumSamples = 30
         rule.minimumSpanSeconds = 29
-        var detector = LeakDetector(configuration: rule)
-        for (second, bytes) in samples { detector.record(atSeconds: Double(second), bytes: bytes) }
-        return detector.assessment
+        return LeakDetector.assess(samples.lazy.map { (Double($0.0), $0.1) }, configuration: rule)
     }
 
     static func memory(_ rss: UInt64?, _ ctx: RenderContext, _ r: Rect) {

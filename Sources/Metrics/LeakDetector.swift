@@ -56,6 +56,15 @@ public struct LeakDetector: Sendable {
         }
     }
 
+    /// The reading of a whole series at once, (seconds, bytes) in time order: for series sampled elsewhere (a
+    /// verify trial, a soak, a scraped target's RSS) judged by the same rule as the live detector.
+    public static func assess<S: Sequence>(_ series: S, configuration: Configuration) -> LeakAssessment
+    where S.Element == (Double, Double) {
+        var detector = LeakDetector(configuration: configuration)
+        for (seconds, bytes) in series { detector.record(atSeconds: seconds, bytes: bytes) }
+        return detector.assessment
+    }
+
     /// Forgets every sample (after a knob change the old trend says nothing about the new setting).
     public mutating func reset() {
         firstTime = nil

@@ -93,9 +93,8 @@ public struct SoakJudge: Sendable, Equatable {
     /// The leak detector's reading of anonymous RSS over the run.
     public func leak(_ memory: [MemorySample]) -> LeakAssessment {
         let span = (memory.last?.t ?? 0) - (memory.first?.t ?? 0)
-        var detector = LeakDetector(configuration: leakRule(spanSeconds: span, samples: memory.count))
-        for s in memory { detector.record(atSeconds: s.t, bytes: Double(s.rssAnonBytes)) }
-        return detector.assessment
+        return LeakDetector.assess(memory.lazy.map { ($0.t, Double($0.rssAnonBytes)) },
+                                   configuration: leakRule(spanSeconds: span, samples: memory.count))
     }
 
     public func judge(samples: [ProcessSample], memory: [MemorySample], windows: [SoakWindow]) -> [Outcome] {

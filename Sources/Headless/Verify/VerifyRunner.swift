@@ -140,8 +140,14 @@ public struct VerifyRunner {
             sleep(leak ? plan.leakSettleSeconds : plan.settleSeconds)
             session.resetStatistics(source: "verify")
             let before = built.backend?.probe()
-            let measureFor = trial.mix == .heavy || trial.mix == .light ? plan.heavyMeasureSeconds ?? plan.measureSeconds : plan.measureSeconds
-            let samples = leak ? sampleMemory(seconds: plan.leakMeasureSeconds) : { sleep(measureFor); return [] }()
+            var samples: [MemorySample] = []
+            if leak {
+                samples = sampleMemory(seconds: plan.leakMeasureSeconds)
+            } else if trial.mix == .heavy || trial.mix == .light {
+                sleep(plan.heavyMeasureSeconds ?? plan.measureSeconds)
+            } else {
+                sleep(plan.measureSeconds)
+            }
             guard let snapshot = session.latestSnapshot else { throw RunError(description: "the session produced no snapshot") }
             let resetAt = snapshot.events.last { $0.kind == "reset" }?.atSeconds ?? 0
             var m = Self.figures(snapshot, histograms: session.result().routeHistograms, backendBefore: before)

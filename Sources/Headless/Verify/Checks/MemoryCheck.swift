@@ -18,9 +18,7 @@ struct MemoryCheck: VerifyCheck {
 
     /// The detector's reading of a trial's samples.
     static func assess(_ samples: [MemorySample], rule: LeakDetector.Configuration) -> LeakAssessment {
-        var detector = LeakDetector(configuration: rule)
-        for s in samples { detector.record(atSeconds: s.t, bytes: Double(s.rssAnonBytes)) }
-        return detector.assessment
+        LeakDetector.assess(samples.lazy.map { ($0.t, Double($0.rssAnonBytes)) }, configuration: rule)
     }
 
     func judge(_ m: [String: VerifyMeasurement], plan: VerifyPlan) -> VerifyVerdict {
