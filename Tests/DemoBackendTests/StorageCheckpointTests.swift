@@ -45,6 +45,50 @@ final class StorageCheckpointTests {
         #expect(count == Int64(rows))
     }
 
+    /// A checkpoint that a reader held back (the reader's snapshot needs the newest frames) leaves the WAL
+    /// unfinished: the very next commit finishes it, though far fewer than `thresholdPages` frames came since, and
+    /// the commit after that starts the WAL over. Before, the WAL only grew until the next threshold's worth.
+    @Test func aCheckpointLeftUnfinishedIsFinishedAtTheNextCommitAndTheWALStartsOver() throws {
+        let provider = ConnectionProvider(databasePath: path, mode: .pool(size: 2), acquireTimeout: .seconds(30))
+        let insert = {
+            try provider.withConnection { db in
+                try db.transaction { try db.prepare("INSERT INTO t (v) VALUES (zeroblob(4096))").run() }
+            }
+        }
+        let threshold = WALCheckpointer.thresholdPages
+        while provider.checkpointer.walFrames < threshold - 50 { try insert() }
+        #expect(provider.checkpointer.checkpoints.completed == 0)
+        // A reader outside the pool takes its snapshot here; the commits after it pass the threshold.
+        let reader = try SQLiteConnection(path: path)
+        defer { reader.close() }
+        try reader.execute("BEGIN")
+        _ = try reader.prepare("SELECT count(*) FROM t").firstRow { $0.int(0) }
+        while provider.checkpointer.walFrames < threshold + 50 { try insert() }
+        #expect(waitUntilBlocking(deadline: .seconds(30)) { provider.checkpointer.checkpoints.completed >= 1 })
+        let framesHeldBack = provider.checkpointer.walFrames
+        try reader.execute("COMMIT")
+
+        try insert()   // 1 frame past a checkpoint that left some behind: due again
+        #expect(waitUntilBlocking(deadline: .seconds(30)) { provider.checkpointer.checkpoints.completed >= 2 })
+        try insert()   // every frame copied, no reader left: this commit writes at the WAL's start
+        #expect(provider.checkpointer.walFrames < 10, "the WAL had \(framesHeldBack) frames and did not start over")
+        #expect(provider.checkpointer.checkpoints.failed == 0)
+    }
+
+    @Test func checkpointScheduleIsDueAfterThresholdOrAtOnceAfterAnUnfinishedOne() {
+        var schedule = CheckpointSchedule()
+        #expect(!schedule.isDue(walFrames: 999, thresholdPages: 1_000))
+        #expect(schedule.isDue(walFrames: 1_000, thresholdPages: 1_000))
+        schedule.ran(walFrames: 1_000, copied: 1_000)   // complete
+        #expect(!schedule.isDue(walFrames: 1_500, thresholdPages: 1_000))
+        #expect(schedule.isDue(walFrames: 2_000, thresholdPages: 1_000))
+        #expect(!schedule.isDue(walFrames: 3, thresholdPages: 1_000))   // the WAL started over: count from 0
+        schedule.ran(walFrames: 1_200, copied: 1_150)   // frames committed while it copied were left
+        #expect(schedule.isDue(walFrames: 1_201, thresholdPages: 1_000))
+        schedule.ran(walFrames: 1_201, copied: 1_201)
+        #expect(!schedule.isDue(walFrames: 1_202, thresholdPages: 1_000))
+    }
+
     @Test func perRequestConnectionsKeepTheAutomaticCheckpoint() throws {
         let provider = ConnectionProvider(databasePath: path, mode: .perRequest)
         #expect(try Self.autocheckpointPages(provider) == Int64(WALCheckpointer.thresholdPages))

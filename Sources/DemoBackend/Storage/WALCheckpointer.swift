@@ -15,11 +15,17 @@ import Synchronization
 /// waits for or blocks readers or writers; what it leaves is taken by the next one). Connections opened per request
 /// (the `pool` knob's naive setting) keep SQLite's default, like separate processes sharing a file.
 ///
-/// The WAL file only starts over when a writer begins while every frame has been copied back; under a steady stream
-/// of commits a background checkpoint rarely ends at such a moment (a wrk of one client posting comments grew it to
-/// 24 MB), so: the next checkpoint is due when `thresholdPages` more frames have been added since the last one
-/// copied (not on every commit past the threshold), and past `inCommitLimitPages` the committing connection
-/// checkpoints itself, as SQLite's default would, which bounds the file.
+/// The WAL only starts over (its next frame written at the start of the file) when a writer begins while every frame
+/// has been copied back and no reader still reads an older one. Until then it only grows, and it hurts: every write
+/// resets the other connections' page caches, so each read transaction fetches the hot pages again: from the mapped
+/// database file when they are there, with a `pread` each when their newest version sits in the WAL. With the default
+/// profile's writes the WAL never started over and grew by ~80 pages a second for as long as the run (16 MB after a
+/// minute), and every route's p99 grew with it. A background checkpoint started by a commit rarely ends complete,
+/// since commits keep arriving while it copies and syncs (two `fdatasync`s, ~7 ms). So (`CheckpointSchedule`): the
+/// next checkpoint is due `thresholdPages` after the last complete one, and at the very next commit after one that
+/// left frames behind. That one copies only the few frames committed meanwhile and usually completes; the writer
+/// after it starts the WAL over. Past `inCommitLimitPages` the committing connection checkpoints itself, as SQLite's
+/// default would, holding the writer gate so no frame is added meanwhile: the bound when commits never pause.
 final class WALCheckpointer: Sendable {
     /// WAL size that triggers a checkpoint: SQLite's own default for `wal_autocheckpoint`.
     static let thresholdPages: Int32 = 1_000
@@ -35,9 +41,10 @@ final class WALCheckpointer: Sendable {
     private let completed = Atomic<UInt64>(0)
     private let failed = Atomic<UInt64>(0)
     private let inCommit = Atomic<UInt64>(0)
-    /// The WAL's size in frames when the last background checkpoint ran (all of them copied, unless readers held
-    /// some back): the next one is due `thresholdPages` later.
-    private let walFramesAtLastCheckpoint = Atomic<Int32>(0)
+    /// What the last background checkpoint found and did: decides when the next one is due.
+    private let lastCheckpoint = Mutex(CheckpointSchedule())
+    /// The WAL's size in frames after the latest commit of a pooled connection (its hook's figure).
+    private let framesAfterLastCommit = Atomic<Int32>(0)
 
     init(databasePath: String) {
         self.databasePath = databasePath
@@ -69,11 +76,13 @@ final class WALCheckpointer: Sendable {
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
+    /// The WAL's size in frames after the latest pooled commit: it falls back when the WAL starts over.
+    var walFrames: Int32 { framesAfterLastCommit.load(ordering: .relaxed) }
+
     /// Called by SQLite after a commit (its write lock already released) with the WAL's size in pages.
     private func committed(walPages: Int32) {
-        let last = walFramesAtLastCheckpoint.load(ordering: .relaxed)
-        let added = walPages >= last ? walPages - last : walPages   // smaller than at the last one: started over
-        guard added >= Self.thresholdPages,
+        framesAfterLastCommit.store(walPages, ordering: .relaxed)
+        guard lastCheckpoint.withLock({ $0.isDue(walFrames: walPages, thresholdPages: Self.thresholdPages) }),
               scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
         queue.async { self.checkpoint() }
@@ -81,20 +90,43 @@ final class WALCheckpointer: Sendable {
 
     /// Drains the WAL into the database as far as readers allow (see the type's comment).
     func checkpoint() {
-        let walFrames = connection.withLock { db -> Int32? in
+        let result = connection.withLock { db -> (walFrames: Int32, copied: Int32)? in
             do {
                 if db == nil { db = try SQLiteConnection(path: databasePath) }
                 // One row: busy flag, frames in the WAL, frames copied back.
                 let statement = try db?.prepare("PRAGMA wal_checkpoint(PASSIVE)")
-                return try statement?.firstRow { Int32(truncatingIfNeeded: $0.int(1)) } ?? nil
+                return try statement?.firstRow { row in
+                    (Int32(truncatingIfNeeded: row.int(1)), Int32(truncatingIfNeeded: row.int(2)))
+                } ?? nil
             } catch {
                 db = nil   // reopened next time, in case this one is broken
                 return nil
             }
         }
-        if let walFrames { walFramesAtLastCheckpoint.store(walFrames, ordering: .relaxed) }
-        let succeeded = walFrames != nil
+        if let result {
+            lastCheckpoint.withLock { $0.ran(walFrames: result.walFrames, copied: result.copied) }
+        }
+        let succeeded = result != nil
         if succeeded { completed.add(1, ordering: .relaxed) } else { failed.add(1, ordering: .relaxed) }
         scheduled.store(false, ordering: .releasing)
+    }
+}
+
+/// When the next background checkpoint is due, from what the last one found (see `WALCheckpointer`).
+struct CheckpointSchedule: Sendable, Equatable {
+    /// Frames in the WAL, and of them copied back into the database, when the last checkpoint ran.
+    private(set) var walFrames: Int32 = 0
+    private(set) var copied: Int32 = 0
+
+    /// Whether a commit that left the WAL at `walFrames` frames should start a checkpoint.
+    func isDue(walFrames now: Int32, thresholdPages: Int32) -> Bool {
+        if now < walFrames { return now >= thresholdPages }   // started over since: count from its start
+        if copied < walFrames { return true }                 // the last one left frames behind: finish them now
+        return now - walFrames >= thresholdPages
+    }
+
+    mutating func ran(walFrames: Int32, copied: Int32) {
+        self.walFrames = walFrames
+        self.copied = copied
     }
 }
