@@ -75,18 +75,17 @@ final class StorageCheckpointTests {
         #expect(provider.checkpointer.checkpoints.failed == 0)
     }
 
-    @Test func checkpointScheduleIsDueAfterThresholdOrAtOnceAfterAnUnfinishedOne() {
-        var schedule = CheckpointSchedule()
-        #expect(!schedule.isDue(walFrames: 999, thresholdPages: 1_000))
-        #expect(schedule.isDue(walFrames: 1_000, thresholdPages: 1_000))
-        schedule.ran(walFrames: 1_000, copied: 1_000)   // complete
-        #expect(!schedule.isDue(walFrames: 1_500, thresholdPages: 1_000))
-        #expect(schedule.isDue(walFrames: 2_000, thresholdPages: 1_000))
-        #expect(!schedule.isDue(walFrames: 3, thresholdPages: 1_000))   // the WAL started over: count from 0
-        schedule.ran(walFrames: 1_200, copied: 1_150)   // frames committed while it copied were left
-        #expect(schedule.isDue(walFrames: 1_201, thresholdPages: 1_000))
-        schedule.ran(walFrames: 1_201, copied: 1_201)
-        #expect(!schedule.isDue(walFrames: 1_202, thresholdPages: 1_000))
+    @Test func checkpointScheduleGoesAgainUntilTheWALStartsOver() {
+        var schedule = CheckpointSchedule(thresholdPages: 1_000)
+        func commit(_ walFrames: Int32) -> Bool { schedule.committed(walFrames: walFrames) }
+        #expect(!commit(999))
+        #expect(commit(1_000))
+        schedule.checkpointed(walFrames: 1_002)          // two frames were committed while it ran
+        #expect(commit(1_004))                           // no start-over: the next writer met a reader; go again
+        schedule.checkpointed(walFrames: 1_004)
+        #expect(!commit(2))                              // started over: count from its start
+        #expect(!commit(998))
+        #expect(commit(1_001))
     }
 
     @Test func perRequestConnectionsKeepTheAutomaticCheckpoint() throws {

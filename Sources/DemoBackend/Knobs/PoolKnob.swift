@@ -57,6 +57,13 @@ struct PoolKnob: KnobUnit {
                     help: "Acquisitions that timed out or were refused (answered 503 + Retry-After).", p.timeoutsTotal + p.rejectedTotal)
         out.summary("dyno_pool_acquire_seconds",
                     help: "Time to get a database connection (per-request mode: to open one).", p.acquireTime.summary)
+        let wal = provider.checkpointer
+        out.gauge("dyno_db_wal_frames", help: "Frames (pages) in the database's WAL after the latest pooled commit; falls back when the WAL starts over.",
+                  Int(wal.walFrames))
+        let checkpoints = wal.checkpoints
+        out.counter("dyno_db_wal_checkpoints_total", help: "Background WAL checkpoints run.", checkpoints.completed)
+        out.counter("dyno_db_wal_checkpoints_in_commit_total",
+                    help: "WAL checkpoints a commit ran itself (the WAL past its bound).", checkpoints.inCommit)
     }
 
     func stop() { provider.closeIdleConnections() }

@@ -16,16 +16,17 @@ import Synchronization
 /// (the `pool` knob's naive setting) keep SQLite's default, like separate processes sharing a file.
 ///
 /// The WAL only starts over (its next frame written at the start of the file) when a writer begins while every frame
-/// has been copied back and no reader still reads an older one. Until then it only grows, and it hurts: every write
-/// resets the other connections' page caches, so each read transaction fetches the hot pages again: from the mapped
-/// database file when they are there, with a `pread` each when their newest version sits in the WAL. With the default
-/// profile's writes the WAL never started over and grew by ~80 pages a second for as long as the run (16 MB after a
-/// minute), and every route's p99 grew with it. A background checkpoint started by a commit rarely ends complete,
-/// since commits keep arriving while it copies and syncs (two `fdatasync`s, ~7 ms). So (`CheckpointSchedule`): the
-/// next checkpoint is due `thresholdPages` after the last complete one, and at the very next commit after one that
-/// left frames behind. That one copies only the few frames committed meanwhile and usually completes; the writer
-/// after it starts the WAL over. Past `inCommitLimitPages` the committing connection checkpoints itself, as SQLite's
-/// default would, holding the writer gate so no frame is added meanwhile: the bound when commits never pause.
+/// has been copied back and no reader that began before that is still reading; otherwise SQLite silently appends.
+/// Until it starts over the WAL only grows, and that hurts every route: each write resets the other connections' page
+/// caches, so each read transaction fetches its hot pages again, from the mapped database file when they are there,
+/// with a `pread` each when their newest version sits in the WAL. In the default profile (300/s, ~10% writes) the
+/// first writer after a checkpoint usually met a reader still busy, so the WAL never started over and grew by ~80
+/// pages a second for the whole run (16 MB after a minute).
+///
+/// So (`CheckpointSchedule`): after a checkpoint, a commit that finds the WAL has not started over schedules another
+/// one at once. It copies only the few frames committed since, and the writer after it tries again. Otherwise the next
+/// is due `thresholdPages` after the WAL started over. Past `inCommitLimitPages` the committing connection checkpoints
+/// itself, as SQLite's default would, while it still holds the writer gate: the bound if nothing else works.
 final class WALCheckpointer: Sendable {
     /// WAL size that triggers a checkpoint: SQLite's own default for `wal_autocheckpoint`.
     static let thresholdPages: Int32 = 1_000
@@ -42,7 +43,7 @@ final class WALCheckpointer: Sendable {
     private let failed = Atomic<UInt64>(0)
     private let inCommit = Atomic<UInt64>(0)
     /// What the last background checkpoint found and did: decides when the next one is due.
-    private let lastCheckpoint = Mutex(CheckpointSchedule())
+    private let schedule = Mutex(CheckpointSchedule(thresholdPages: WALCheckpointer.thresholdPages))
     /// The WAL's size in frames after the latest commit of a pooled connection (its hook's figure).
     private let framesAfterLastCommit = Atomic<Int32>(0)
 
@@ -82,7 +83,7 @@ final class WALCheckpointer: Sendable {
     /// Called by SQLite after a commit (its write lock already released) with the WAL's size in pages.
     private func committed(walPages: Int32) {
         framesAfterLastCommit.store(walPages, ordering: .relaxed)
-        guard lastCheckpoint.withLock({ $0.isDue(walFrames: walPages, thresholdPages: Self.thresholdPages) }),
+        guard schedule.withLock({ $0.committed(walFrames: walPages) }),
               scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
         queue.async { self.checkpoint() }
@@ -90,43 +91,49 @@ final class WALCheckpointer: Sendable {
 
     /// Drains the WAL into the database as far as readers allow (see the type's comment).
     func checkpoint() {
-        let result = connection.withLock { db -> (walFrames: Int32, copied: Int32)? in
+        let walFrames = connection.withLock { db -> Int32? in
             do {
                 if db == nil { db = try SQLiteConnection(path: databasePath) }
                 // One row: busy flag, frames in the WAL, frames copied back.
                 let statement = try db?.prepare("PRAGMA wal_checkpoint(PASSIVE)")
-                return try statement?.firstRow { row in
-                    (Int32(truncatingIfNeeded: row.int(1)), Int32(truncatingIfNeeded: row.int(2)))
-                } ?? nil
+                return try statement?.firstRow { Int32(truncatingIfNeeded: $0.int(1)) } ?? nil
             } catch {
                 db = nil   // reopened next time, in case this one is broken
                 return nil
             }
         }
-        if let result {
-            lastCheckpoint.withLock { $0.ran(walFrames: result.walFrames, copied: result.copied) }
-        }
-        let succeeded = result != nil
+        if let walFrames { schedule.withLock { $0.checkpointed(walFrames: walFrames) } }
+        let succeeded = walFrames != nil
         if succeeded { completed.add(1, ordering: .relaxed) } else { failed.add(1, ordering: .relaxed) }
         scheduled.store(false, ordering: .releasing)
     }
 }
 
-/// When the next background checkpoint is due, from what the last one found (see `WALCheckpointer`).
-struct CheckpointSchedule: Sendable, Equatable {
-    /// Frames in the WAL, and of them copied back into the database, when the last checkpoint ran.
-    private(set) var walFrames: Int32 = 0
-    private(set) var copied: Int32 = 0
+/// When the next background checkpoint is due (see `WALCheckpointer`): fed every pooled commit's WAL size and every
+/// checkpoint's.
+struct CheckpointSchedule: Sendable {
+    let thresholdPages: Int32
+    /// The WAL's size after the latest commit: a smaller one means it started over.
+    private var framesAtLastCommit: Int32 = 0
+    /// The WAL's size when the last checkpoint ran, if the WAL has not started over since.
+    private var framesAtLastCheckpoint: Int32?
 
-    /// Whether a commit that left the WAL at `walFrames` frames should start a checkpoint.
-    func isDue(walFrames now: Int32, thresholdPages: Int32) -> Bool {
-        if now < walFrames { return now >= thresholdPages }   // started over since: count from its start
-        if copied < walFrames { return true }                 // the last one left frames behind: finish them now
-        return now - walFrames >= thresholdPages
+    init(thresholdPages: Int32) {
+        self.thresholdPages = thresholdPages
     }
 
-    mutating func ran(walFrames: Int32, copied: Int32) {
-        self.walFrames = walFrames
-        self.copied = copied
+    /// A commit left the WAL at `walFrames`: whether a checkpoint should start now.
+    mutating func committed(walFrames now: Int32) -> Bool {
+        if now < framesAtLastCommit { framesAtLastCheckpoint = nil }   // started over
+        framesAtLastCommit = now
+        // Checkpointed, yet frames were added without starting over: it was left unfinished, or the writer after it
+        // met a reader. Finish the few frames now so the next writer can start over.
+        if let last = framesAtLastCheckpoint { return now > last }
+        return now >= thresholdPages
+    }
+
+    /// A checkpoint ran on a WAL of `walFrames` frames.
+    mutating func checkpointed(walFrames: Int32) {
+        framesAtLastCheckpoint = walFrames
     }
 }
