@@ -48,6 +48,35 @@ public final class AtomicLatencyHistogram: Sendable {
     /// A copy of the current contents. Values recorded concurrently may or may not be included.
     public func snapshot() -> LatencyHistogram {
         var h = LatencyHistogram()
+        copy(into: &h)
+        return h
+    }
+
+    /// The current contents' percentiles, the same as `snapshot().summary`, read from the counters in place: no
+    /// 144 KiB copy (the backend probes every route's histograms every 100 ms). Two passes: the first finds the
+    /// count and the range; values recorded meanwhile may or may not be included, as in `snapshot()`.
+    public var summary: LatencySummary {
+        var total: UInt64 = 0, weighted = 0.0
+        var lowest = Int.max, highest = -1
+        for i in 0..<LatencyHistogram.countsLength {
+            let n = counts[i].load(ordering: .relaxed)
+            if n == 0 { continue }
+            total &+= n
+            weighted += Double(LatencyHistogram.lowestEquivalentValue(ofIndex: i)) * Double(n)
+            if i < lowest { lowest = i }
+            highest = i
+        }
+        guard total > 0 else { return LatencySummary() }
+        // As `snapshot()`: values are known to their bucket's lowest value, the max exactly.
+        let max = Swift.max(maxValue.load(ordering: .relaxed), LatencyHistogram.lowestEquivalentValue(ofIndex: highest))
+        return LatencyHistogram.summary(count: total, min: LatencyHistogram.lowestEquivalentValue(ofIndex: lowest),
+                                        mean: weighted / Double(total), max: max, indices: lowest...highest) {
+            counts[$0].load(ordering: .relaxed)
+        }
+    }
+
+    /// Records the current contents into `h` (empty), reusing its storage.
+    private func copy(into h: inout LatencyHistogram) {
         for i in 0..<LatencyHistogram.countsLength {
             let n = counts[i].load(ordering: .relaxed)
             if n != 0 {
@@ -55,7 +84,6 @@ public final class AtomicLatencyHistogram: Sendable {
             }
         }
         h.overrideExtremes(max: maxValue.load(ordering: .relaxed))
-        return h
     }
 
     /// Takes the current contents and resets to empty (for per-interval reading by a single reader).

@@ -44,9 +44,15 @@ public struct LatencyHistogram: Sendable, Equatable {
     @usableFromInline var lowestIndex = Int.max
     @usableFromInline var highestIndex = -1
 
+    /// An empty histogram costs no allocation: it shares one array of zeros until its first value is recorded or
+    /// merged in (copy-on-write). Why: snapshots are built every 100 ms with empty histograms as defaults that are
+    /// then replaced, and each fresh 144 KiB array is a new mapping (above glibc's mmap threshold), zeroed page by
+    /// page: ~12k page faults a second in an embedded run before.
     public init() {
-        counts = [UInt64](repeating: 0, count: Self.countsLength)
+        counts = Self.zeros
     }
+
+    private static let zeros = [UInt64](repeating: 0, count: countsLength)
 
     /// Records one value, in nanoseconds. O(1), no allocation (as long as this value's storage is not shared).
     @inlinable
@@ -138,22 +144,36 @@ public struct LatencyHistogram: Sendable, Equatable {
     /// each, for one scan instead of five (the console takes these every second for its window and every route).
     public var summary: LatencySummary {
         guard count > 0 else { return LatencySummary() }
-        let percentiles: [Double] = [50, 90, 95, 99, 99.9]
-        // Same rank rule as `percentile(_:)`: the smallest value with at least p% of the values at or below it.
-        let targets = percentiles.map { Swift.max(UInt64(($0 / 100 * Double(count)).rounded(.up)), 1) }
-        var results = [UInt64](repeating: maxValue, count: targets.count)
-        var next = 0
-        var running: UInt64 = 0
-        for i in lowestIndex...highestIndex where counts[i] != 0 {
-            running &+= counts[i]
-            while next < targets.count, running >= targets[next] {
-                results[next] = Swift.min(Self.highestEquivalentValue(ofIndex: i), maxValue)
-                next += 1
-            }
-            if next == targets.count { break }
+        return counts.withUnsafeBufferPointer { counts in
+            Self.summary(count: count, min: minNanoseconds, mean: meanNanoseconds, max: maxValue,
+                         indices: lowestIndex...highestIndex) { counts[$0] }
         }
-        return LatencySummary(count: count, min: minNanoseconds, mean: meanNanoseconds, p50: results[0],
-                              p90: results[1], p95: results[2], p99: results[3], p999: results[4], max: maxValue)
+    }
+
+    /// The summary of `count` values (> 0) whose bucket counts in `indices` are `countAt(index)`: one pass, shared
+    /// with `AtomicLatencyHistogram`, which reads its counters in place.
+    @inline(__always)
+    static func summary(count: UInt64, min: UInt64, mean: Double, max: UInt64, indices: ClosedRange<Int>,
+                        countAt: (Int) -> UInt64) -> LatencySummary {
+        // Same rank rule as `percentile(_:)`: the smallest value with at least p% of the values at or below it.
+        func target(_ p: Double) -> UInt64 { Swift.max(UInt64((p / 100 * Double(count)).rounded(.up)), 1) }
+        let targets = (target(50), target(90), target(95), target(99), target(99.9))
+        var results = (max, max, max, max, max)
+        var running: UInt64 = 0
+        for i in indices {
+            let n = countAt(i)
+            if n == 0 { continue }
+            let before = running
+            running &+= n
+            let value = Swift.min(highestEquivalentValue(ofIndex: i), max)
+            if before < targets.0, running >= targets.0 { results.0 = value }
+            if before < targets.1, running >= targets.1 { results.1 = value }
+            if before < targets.2, running >= targets.2 { results.2 = value }
+            if before < targets.3, running >= targets.3 { results.3 = value }
+            if before < targets.4, running >= targets.4 { results.4 = value; break }
+        }
+        return LatencySummary(count: count, min: min, mean: mean, p50: results.0, p90: results.1, p95: results.2,
+                              p99: results.3, p999: results.4, max: max)
     }
 
     /// Calls `body` for every non-empty bucket in ascending order with its value range [low, high] (ns) and count.

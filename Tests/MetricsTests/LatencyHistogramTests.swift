@@ -143,4 +143,26 @@ struct OnePassSummaryTests {
         one.record(nanoseconds: 1_234_567)
         expectMatchesPercentiles(one)
     }
+
+    /// The atomic histogram's summary, read from its counters in place, is its snapshot's summary.
+    @Test func atomicSummaryIsItsSnapshotsSummary() {
+        let atomic = AtomicLatencyHistogram()
+        #expect(atomic.summary == LatencySummary())
+        atomic.record(nanoseconds: 7_654_321)
+        #expect(atomic.summary == atomic.snapshot().summary)
+        for v in logUniformSample(count: 20_000, seed: 5) { atomic.record(nanoseconds: v) }
+        atomic.record(nanoseconds: 61_000_000_000)   // clamped into the top bucket; the max stays exact
+        #expect(atomic.summary == atomic.snapshot().summary)
+        #expect(atomic.summary.max == 61_000_000_000)
+    }
+
+    /// An empty histogram shares its zeros until written; writing one never shows in another.
+    @Test func emptyHistogramsShareStorageUntilWritten() {
+        var a = LatencyHistogram(), b = LatencyHistogram()
+        a.record(nanoseconds: 5_000)
+        #expect(a.count == 1 && b.isEmpty && b.percentile(50) == 0)
+        b.merge(a)
+        b.merge(a)
+        #expect(b.count == 2 && a.count == 1 && LatencyHistogram().isEmpty)
+    }
 }

@@ -35,7 +35,7 @@ final class JobQueue: Sendable {
         var completed: UInt64
         var retried: UInt64
         var dead: UInt64
-        var latency: LatencyHistogram
+        var latency: LatencySummary
     }
 
     private let path: String
@@ -127,7 +127,7 @@ final class JobQueue: Sendable {
     var statistics: Statistics {
         Statistics(depth: max(0, depth.load(ordering: .relaxed)), running: running.load(ordering: .relaxed),
                    completed: completed.load(ordering: .relaxed), retried: retried.load(ordering: .relaxed),
-                   dead: dead.load(ordering: .relaxed), latency: latency.snapshot())
+                   dead: dead.load(ordering: .relaxed), latency: latency.summary)
     }
 
     // MARK: Workers

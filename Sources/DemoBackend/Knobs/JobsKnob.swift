@@ -35,7 +35,7 @@ struct JobsKnob: KnobUnit {
         probe.failed = s.retried + s.dead
         probe.retried = s.retried
         probe.dead = s.dead
-        probe.latency = s.latency.summary
+        probe.latency = s.latency
         snapshot.jobs = probe
     }
 
@@ -46,7 +46,7 @@ struct JobsKnob: KnobUnit {
         out.counter("dyno_jobs_completed_total", help: "Jobs finished.", s.completed)
         out.counter("dyno_jobs_retried_total", help: "Failed attempts scheduled to run again.", s.retried)
         out.counter("dyno_jobs_dead_total", help: "Jobs given up after their last attempt.", s.dead)
-        out.summary("dyno_job_latency_seconds", help: "Enqueue to done.", s.latency.summary)
+        out.summary("dyno_job_latency_seconds", help: "Enqueue to done.", s.latency)
     }
 
     func stop() { reports.stop() }

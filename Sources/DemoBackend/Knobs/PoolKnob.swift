@@ -43,7 +43,7 @@ struct PoolKnob: KnobUnit {
         pool.waiters = p.waiters
         pool.acquires = p.acquiresTotal
         pool.timeouts = p.timeoutsTotal + p.rejectedTotal
-        pool.acquireTime = p.acquireTime.summary
+        pool.acquireTime = p.acquireTime
         snapshot.pool = pool
     }
 
@@ -56,7 +56,7 @@ struct PoolKnob: KnobUnit {
         out.counter("dyno_pool_timeouts_total",
                     help: "Acquisitions that timed out or were refused (answered 503 + Retry-After).", p.timeoutsTotal + p.rejectedTotal)
         out.summary("dyno_pool_acquire_seconds",
-                    help: "Time to get a database connection (per-request mode: to open one).", p.acquireTime.summary)
+                    help: "Time to get a database connection (per-request mode: to open one).", p.acquireTime)
         let wal = provider.checkpointer
         out.gauge("dyno_db_wal_frames", help: "Frames (pages) in the database's WAL after the latest pooled commit; falls back when the WAL starts over.",
                   Int(wal.walFrames))

@@ -120,7 +120,7 @@ final class RouteMetrics: QueryObserver, Sendable {
         p.dbNanoseconds = dbDuration.sumNanoseconds
         p.responseBytes = responseBytes.value
         for stage in Stage.allCases { p.stageNanoseconds[stage.name] = stageNanoseconds(stage) }
-        p.latency = duration.snapshot().summary
+        p.latency = duration.summary
         return p
     }
 }

@@ -22,7 +22,7 @@ public struct ConnectionPoolStatistics: Sendable {
     public var openedTotal: UInt64
     public var closedTotal: UInt64
     /// Time to get a connection (waiting plus, when a new one is opened, open + pragmas), per successful acquire.
-    public var acquireTime: LatencyHistogram
+    public var acquireTime: LatencySummary
 }
 
 /// Why a connection could not be acquired. The API answers both with 503 + Retry-After.
@@ -148,7 +148,7 @@ public final class ConnectionProvider: Sendable {
         return ConnectionPoolStatistics(mode: mode, inUse: inUse, idle: idle, waiters: waiters, acquiresTotal: acquires,
                          timeoutsTotal: timeouts, rejectedTotal: rejected,
                          openedTotal: opened.load(ordering: .relaxed), closedTotal: closed.load(ordering: .relaxed),
-                         acquireTime: acquireTime.snapshot())
+                         acquireTime: acquireTime.summary)
     }
 
     /// Closes the idle connections (e.g. at shutdown). Leased ones close when released in per-request mode, or
