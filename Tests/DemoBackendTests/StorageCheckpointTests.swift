@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import Testing
 import TestSupport
@@ -119,5 +120,28 @@ final class StorageCheckpointTests {
         #expect(failures.withLock { $0 } == [])
         let count = try provider.withConnection { db in try db.prepare("SELECT count(*) FROM t").firstRow { $0.int(0) } }
         #expect(count == 200)
+    }
+
+    /// A writer that cannot get its turn within the gate's timeout gets `SQLITE_BUSY` (the API's 503), not an
+    /// endless wait behind a write that does not end.
+    @Test func aWriterThatGetsNoTurnInTimeGivesUpBusy() throws {
+        let gate = WriterGate(timeout: .milliseconds(50))
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let holder = StorageTestThread {
+            _ = try? gate.withWriteTurn {
+                holding.signal()
+                release.wait()
+            }
+        }
+        holding.wait()
+        do {
+            try gate.withWriteTurn { () }
+            Issue.record("got a turn while another write held the gate")
+        } catch let error as SQLiteError {
+            #expect(error.isBusy)
+        }
+        release.signal()
+        holder.join()
+        #expect(try gate.withWriteTurn { 42 } == 42)   // free again
     }
 }
