@@ -160,6 +160,14 @@ final class StoragePlanTests {
         #expect(computedTag.contains("article_tags"))
     }
 
+    /// A page's tags: the ids' JSON array drives one primary-key search per article; no temporary b-tree (neither
+    /// for an `IN` list nor for sorting).
+    @Test func tagsOfAPageSearchThePrimaryKeyPerID() throws {
+        let p = try plan(Store.tagsOfArticlesSQL)
+        #expect(p.contains("SCAN j") && p.contains("SEARCH at USING PRIMARY KEY (article_id=?)"), "\(p)")
+        #expect(!p.contains("TEMP B-TREE") && !p.contains("LIST SUBQUERY"), "\(p)")
+    }
+
     @Test func tagListReadsThePopularityIndexInOrder() throws {
         let maintained = try plan(Store.tagsSQL[Store.CountsMode.maintained.rawValue])
         #expect(maintained.contains("idx_tags_popularity") && !maintained.contains("TEMP B-TREE"), "\(maintained)")

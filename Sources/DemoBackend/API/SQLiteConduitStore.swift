@@ -267,10 +267,12 @@ struct SQLiteConduitStore: ConduitStore {
     }
 
     /// Unordered: each article's few tags are sorted in Swift (`attachTags`), not all the page's rows by SQLite's
-    /// sorter (see `pageSQL`).
-    private static let tagsOfArticlesSQL = """
-        SELECT at.article_id, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id
-        WHERE at.article_id IN (SELECT value FROM json_each(?1))
+    /// sorter (see `pageSQL`). The ids' array drives a join (one primary-key search per id) rather than an
+    /// `IN (SELECT value FROM json_each(?1))`, which first copied the ids into a temporary b-tree (opened, filled and
+    /// closed per request); the page's ids are distinct, so the join yields the same rows.
+    static let tagsOfArticlesSQL = """
+        SELECT at.article_id, t.name FROM json_each(?1) j
+        JOIN article_tags at ON at.article_id = j.value JOIN tags t ON t.id = at.tag_id
         """
 
     /// The page order: newest first, ties by id (what the ids' indexes yield).
@@ -356,11 +358,16 @@ struct SQLiteConduitStore: ConduitStore {
         ids += "]"
         let s = try db.prepare(tagsOfArticlesSQL)
         try s.bind(.text(ids), at: 1)
-        var position: [Int64: Int] = [:]
-        position.reserveCapacity(articles.count)
-        for (i, a) in articles.enumerated() { position[a.id] = i }
+        // Rows come grouped by article in the array's order (the join reads the ids in turn), so the article of
+        // the previous row is checked first; any other order still finds its article.
+        var current = 0
         try s.forEachRow { row in
-            if let i = position[row.int(0)] { articles[i].tagList.append(row.text(1)) }
+            let id = row.int(0)
+            if articles[current].id != id {
+                guard let i = articles.firstIndex(where: { $0.id == id }) else { return }
+                current = i
+            }
+            articles[current].tagList.append(row.text(1))
         }
         for i in articles.indices where articles[i].tagList.count > 1 { articles[i].tagList.sort(by: tagOrder) }
     }
