@@ -98,6 +98,10 @@ struct ConduitUserErrorTests {
         #expect(forged.status == 401)
         let wrongScheme = try api.request("GET", "/api/user", headers: [("Authorization", "Basic abc")])
         #expect(wrongScheme.status == 401)
+        // Either scheme; extra spaces after it are skipped.
+        for header in ["Token \(token)", "Bearer \(token)", "Token   \(token)"] {
+            #expect(try api.request("GET", "/api/user", headers: [("Authorization", header)]).status == 200, "\(header)")
+        }
         for (method, path) in [("PUT", "/api/user"), ("POST", "/api/articles"), ("GET", "/api/articles/feed"),
                                ("POST", "/api/profiles/x/follow"), ("DELETE", "/api/articles/x"),
                                ("POST", "/api/articles/x/favorite"), ("POST", "/api/articles/x/comments"),
