@@ -99,9 +99,14 @@ private func registry() -> KnobRegistry {
         profile.thresholds.p99Seconds = 0.5
         let knobs = registry()
         let driver = FakeDriver()
+        // A test clock: with the wall clock, a machine too busy to tick before the warm-up ended gave no tick to
+        // discard, and the totals below then held everything.
+        let clock = ManualRunClock()
         let session = RunSession(profile: profile, driver: driver, knobs: knobs, targetDescription: "fake",
-                                 probe: nil, tickSeconds: 0.01)
+                                 probe: nil, tickSeconds: 0.01, clock: clock)
         try session.start()
+        // Tick by tick to the end of the run (warm-up 0.05 s + 0.25 s measured), which it then reaches on its own.
+        #expect(clock.step(through: 300_000_000))
         session.waitUntilFinished()
 
         #expect(driver.state.withLock { $0.stopped })
