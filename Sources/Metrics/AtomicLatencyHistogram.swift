@@ -48,7 +48,13 @@ public final class AtomicLatencyHistogram: Sendable {
     /// A copy of the current contents. Values recorded concurrently may or may not be included.
     public func snapshot() -> LatencyHistogram {
         var h = LatencyHistogram()
-        copy(into: &h)
+        for i in 0..<LatencyHistogram.countsLength {
+            let n = counts[i].load(ordering: .relaxed)
+            if n != 0 {
+                h.record(nanoseconds: LatencyHistogram.lowestEquivalentValue(ofIndex: i), count: n)
+            }
+        }
+        h.overrideExtremes(max: maxValue.load(ordering: .relaxed))
         return h
     }
 
@@ -75,16 +81,6 @@ public final class AtomicLatencyHistogram: Sendable {
         }
     }
 
-    /// Records the current contents into `h` (empty), reusing its storage.
-    private func copy(into h: inout LatencyHistogram) {
-        for i in 0..<LatencyHistogram.countsLength {
-            let n = counts[i].load(ordering: .relaxed)
-            if n != 0 {
-                h.record(nanoseconds: LatencyHistogram.lowestEquivalentValue(ofIndex: i), count: n)
-            }
-        }
-        h.overrideExtremes(max: maxValue.load(ordering: .relaxed))
-    }
 
     /// Takes the current contents and resets to empty (for per-interval reading by a single reader).
     public func drain() -> LatencyHistogram {

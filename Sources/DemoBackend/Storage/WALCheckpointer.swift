@@ -42,10 +42,8 @@ final class WALCheckpointer: Sendable {
     private let completed = Atomic<UInt64>(0)
     private let failed = Atomic<UInt64>(0)
     private let inCommit = Atomic<UInt64>(0)
-    /// What the last background checkpoint found and did: decides when the next one is due.
+    /// The WAL's size after the latest pooled commit and at the last checkpoint: decides when the next one is due.
     private let schedule = Mutex(CheckpointSchedule(thresholdPages: WALCheckpointer.thresholdPages))
-    /// The WAL's size in frames after the latest commit of a pooled connection (its hook's figure).
-    private let framesAfterLastCommit = Atomic<Int32>(0)
 
     init(databasePath: String) {
         self.databasePath = databasePath
@@ -78,11 +76,10 @@ final class WALCheckpointer: Sendable {
     }
 
     /// The WAL's size in frames after the latest pooled commit: it falls back when the WAL starts over.
-    var walFrames: Int32 { framesAfterLastCommit.load(ordering: .relaxed) }
+    var walFrames: Int32 { schedule.withLock { $0.framesAtLastCommit } }
 
     /// Called by SQLite after a commit (its write lock already released) with the WAL's size in pages.
     private func committed(walPages: Int32) {
-        framesAfterLastCommit.store(walPages, ordering: .relaxed)
         guard schedule.withLock({ $0.committed(walFrames: walPages) }),
               scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
@@ -114,7 +111,7 @@ final class WALCheckpointer: Sendable {
 struct CheckpointSchedule: Sendable {
     let thresholdPages: Int32
     /// The WAL's size after the latest commit: a smaller one means it started over.
-    private var framesAtLastCommit: Int32 = 0
+    private(set) var framesAtLastCommit: Int32 = 0
     /// The WAL's size when the last checkpoint ran, if the WAL has not started over since.
     private var framesAtLastCheckpoint: Int32?
 
